@@ -1,0 +1,3 @@
+module github.com/cofferhq/coffer
+
+go 1.26
