@@ -1,0 +1,195 @@
+// Package authz decides what an actor may do in a project. Services call it before every read
+// and write; handlers never decide access themselves. It grants nothing by default: an actor
+// without a membership in the project, or in another organization, gets nothing.
+package authz
+
+import (
+	"context"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/store"
+)
+
+// Action is what is done to a subject.
+type Action string
+
+// Actions.
+const (
+	Read   Action = "read"
+	Create Action = "create"
+	Edit   Action = "edit"
+	Delete Action = "delete"
+)
+
+// Subject is a kind of thing in a project.
+type Subject string
+
+// Subjects.
+const (
+	Secrets    Subject = "secrets"
+	Folders    Subject = "folders"
+	Imports    Subject = "imports"
+	Tags       Subject = "tags"
+	Identities Subject = "identities"
+	Members    Subject = "members"
+	Settings   Subject = "settings"
+)
+
+// allActions is every action.
+var allActions = []Action{Read, Create, Edit, Delete}
+
+// roleRules lists what each built-in project role may do.
+var roleRules = map[string]map[Subject][]Action{
+	coffer.RoleAdmin: {
+		Secrets: allActions, Folders: allActions, Imports: allActions, Tags: allActions,
+		Identities: allActions, Members: allActions, Settings: allActions,
+	},
+	coffer.RoleMember: {
+		Secrets: allActions, Folders: allActions, Imports: allActions, Tags: allActions,
+		Identities: {Read}, Members: {Read}, Settings: {Read},
+	},
+	coffer.RoleViewer: {
+		Secrets: {Read}, Folders: {Read}, Imports: {Read}, Tags: {Read},
+		Identities: {Read}, Members: {Read}, Settings: {Read},
+	},
+	coffer.RoleNoAccess: {},
+}
+
+// ValidProjectRole reports whether role is a built-in project role.
+func ValidProjectRole(role string) bool {
+	_, ok := roleRules[role]
+	return ok
+}
+
+// Grant is what one actor may do in one project, resolved once per request.
+type Grant struct {
+	Actor   *coffer.Actor
+	Project *coffer.Project
+	Role    string
+	rules   map[Subject][]Action
+}
+
+// Can reports whether the grant allows action on subject in an environment (slug) and secret
+// path. Built-in roles apply to every environment and path; custom roles will narrow them.
+func (g *Grant) Can(action Action, subject Subject, env, path string) bool {
+	for _, a := range g.rules[subject] {
+		if a == action {
+			return true
+		}
+	}
+	return false
+}
+
+// Require returns EFORBIDDEN unless the grant allows action on subject at env and path.
+func (g *Grant) Require(action Action, subject Subject, env, path string) error {
+	if g.Can(action, subject, env, path) {
+		return nil
+	}
+	if env != "" {
+		return coffer.Errorf(coffer.EFORBIDDEN, "you are not allowed to %s %s in environment %s at path %s", action, subject, env, path)
+	}
+	return coffer.Errorf(coffer.EFORBIDDEN, "you are not allowed to %s %s in this project", action, subject)
+}
+
+// Authorizer resolves grants from memberships.
+type Authorizer struct {
+	DB *store.DB
+}
+
+// Project loads a project and the grant of the request's actor in it. A project of another
+// organization, or one the actor has no role in at all, is reported as not found so that its
+// existence does not leak.
+func (a *Authorizer) Project(ctx context.Context, projectID string) (*Grant, error) {
+	actor := coffer.ActorFromContext(ctx)
+	if actor == nil {
+		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "authentication required")
+	}
+	p, err := a.DB.FindProject(ctx, projectID)
+	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		return nil, coffer.Errorf(coffer.ENOTFOUND, "project %s not found", projectID)
+	} else if err != nil {
+		return nil, err
+	}
+	return a.grant(ctx, actor, p)
+}
+
+// ProjectBySlug is Project for a project of the actor's organization named by slug.
+func (a *Authorizer) ProjectBySlug(ctx context.Context, slug string) (*Grant, error) {
+	actor := coffer.ActorFromContext(ctx)
+	if actor == nil {
+		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "authentication required")
+	}
+	p, err := a.DB.FindProjectBySlug(ctx, actor.OrgID, slug)
+	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		return nil, coffer.Errorf(coffer.ENOTFOUND, "project with slug %s not found", slug)
+	} else if err != nil {
+		return nil, err
+	}
+	return a.grant(ctx, actor, p)
+}
+
+func (a *Authorizer) grant(ctx context.Context, actor *coffer.Actor, p *coffer.Project) (*Grant, error) {
+	if p.OrgID != actor.OrgID {
+		return nil, coffer.Errorf(coffer.ENOTFOUND, "project %s not found", p.ID)
+	}
+	role, err := a.projectRole(ctx, actor, p)
+	if err != nil {
+		return nil, err
+	}
+	if role == "" {
+		return nil, coffer.Errorf(coffer.EFORBIDDEN, "you are not a member of project %s", p.ID)
+	}
+	return &Grant{Actor: actor, Project: p, Role: role, rules: roleRules[role]}, nil
+}
+
+// projectRole is the actor's role in the project: organization owners and admins are admins
+// of every project of their organization; others need a project membership.
+func (a *Authorizer) projectRole(ctx context.Context, actor *coffer.Actor, p *coffer.Project) (string, error) {
+	orgRole, err := a.OrgRole(ctx, actor)
+	if err != nil {
+		return "", err
+	}
+	switch orgRole {
+	case coffer.RoleOwner, coffer.RoleAdmin:
+		return coffer.RoleAdmin, nil
+	case "", coffer.RoleNoAccess:
+		return "", nil
+	}
+	m, err := a.DB.FindMembership(ctx, store.ScopeProject, p.ID, actor.Kind, actor.ID)
+	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	return m.Role, nil
+}
+
+// OrgRole returns the actor's role in its organization, or "" when it has none.
+func (a *Authorizer) OrgRole(ctx context.Context, actor *coffer.Actor) (string, error) {
+	m, err := a.DB.FindMembership(ctx, store.ScopeOrg, actor.OrgID, actor.Kind, actor.ID)
+	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	return m.Role, nil
+}
+
+// RequireOrgAdmin returns EFORBIDDEN unless the actor is an owner or admin of orgID.
+func (a *Authorizer) RequireOrgAdmin(ctx context.Context, orgID string) (*coffer.Actor, error) {
+	actor := coffer.ActorFromContext(ctx)
+	if actor == nil {
+		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "authentication required")
+	}
+	if orgID != "" && orgID != actor.OrgID {
+		return nil, coffer.Errorf(coffer.EFORBIDDEN, "you are not a member of organization %s", orgID)
+	}
+	role, err := a.OrgRole(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	if role != coffer.RoleOwner && role != coffer.RoleAdmin {
+		return nil, coffer.Errorf(coffer.EFORBIDDEN, "only organization admins may do this")
+	}
+	return actor, nil
+}

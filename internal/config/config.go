@@ -1,0 +1,80 @@
+// Package config provides the server's one Config, loaded from flags, then COFFER_* environment
+// variables (with COFFER_*_FILE indirection for secrets), then defaults, and described by one
+// table of options from which the flags, the README table and `coffer config` are generated.
+//
+// config never prints a secret: Dump, LogValue, String, errors and the flag set show secret
+// settings as [REDACTED] (a database URL keeps everything but its password), and secrets are never
+// accepted as command-line values, only as paths to files holding them.
+package config
+
+import (
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration. Load fills it; Validate checks it.
+type Config struct {
+	Dev             bool          // development mode: generated keys, SQLite by default
+	Listen          string        // host:port of the HTTP listener
+	DataDir         string        // directory for the SQLite file and, in Dev mode, generated keys
+	DatabaseURL     string        // secret; postgres://, postgresql://, sqlite:PATH or file:PATH; "" means SQLite in DataDir
+	RootKey         string        // secret; comma-separated base64 keys of 32 bytes, current first
+	AuthSecret      string        // secret; signs access tokens, at least 32 bytes
+	SiteURL         string        // public base URL; see PublicURL
+	LogLevel        string        // debug, info, warn or error
+	LogFormat       string        // json or text
+	MaxBodyBytes    int64         // largest request body accepted
+	ShutdownTimeout time.Duration // how long in-flight requests get on shutdown
+}
+
+// PublicURL returns the URL at which users reach the server, without a trailing slash: SiteURL
+// when set, otherwise http://HOST:PORT derived from Listen, with "localhost" for an empty or
+// unspecified host.
+func (c *Config) PublicURL() string {
+	if c.SiteURL != "" {
+		return strings.TrimRight(c.SiteURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "http://" + c.Listen
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// DatabaseDSN returns the database dialect, "postgres" or "sqlite", and what to open: the URL as
+// it is for PostgreSQL, the file path for SQLite (DataDir/coffer.db when DatabaseURL is empty).
+// Call it after Validate; for an unsupported URL both results are empty.
+func (c *Config) DatabaseDSN() (dialect string, dsn string) {
+	u := c.DatabaseURL
+	switch {
+	case u == "":
+		return "sqlite", filepath.Join(c.DataDir, "coffer.db")
+	case hasPrefixFold(u, "postgres://"), hasPrefixFold(u, "postgresql://"):
+		return "postgres", u
+	}
+	if path, ok := sqlitePath(u); ok {
+		return "sqlite", path
+	}
+	return "", ""
+}
+
+// sqlitePath returns PATH from sqlite:PATH or file:PATH, dropping a leading "//" of the
+// sqlite:///abs/path form.
+func sqlitePath(u string) (string, bool) {
+	for _, prefix := range []string{"sqlite:", "file:"} {
+		if hasPrefixFold(u, prefix) {
+			rest := u[len(prefix):]
+			return strings.TrimPrefix(rest, "//"), true
+		}
+	}
+	return "", false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}

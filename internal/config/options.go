@@ -1,0 +1,138 @@
+package config
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Option describes one setting. Options lists them; adding a setting is one entry in table plus
+// one field in Config.
+type Option struct {
+	Env         string // environment variable, e.g. COFFER_LISTEN
+	Flag        string // command-line flag without dashes, "" when none; for a secret it takes a file path
+	Default     string // default value as it would be written in the environment
+	Secret      bool   // never printed; never accepted as a flag value
+	File        bool   // Env+"_FILE" names a file holding the value
+	Description string // one line for --help, the README and `coffer config`
+
+	kind   string                          // flag type shown in --help
+	parse  func(c *Config, v string) error // sets the field; its error never quotes v
+	format func(c *Config) string          // the field as it would be written in the environment
+	check  func(c *Config) error           // optional, run by Validate; never quotes a secret
+	redact func(v string) string           // optional: how a set secret is shown; default [REDACTED]
+}
+
+// Options returns every setting in table order. The slice is a fresh copy.
+func Options() []Option { return table() }
+
+// table is the list of settings. It is a function, not a variable, so that nothing in this
+// package is global state.
+func table() []Option {
+	return []Option{
+		boolOption("COFFER_DEV", "dev", "false",
+			"Development mode: generated keys in the data directory, SQLite by default.",
+			func(c *Config) *bool { return &c.Dev }),
+		stringOption("COFFER_LISTEN", "listen", "127.0.0.1:8080",
+			"Address (host:port) the HTTP server listens on.",
+			func(c *Config) *string { return &c.Listen }).withCheck(checkListen),
+		stringOption("COFFER_DATA_DIR", "data-dir", "./coffer-data",
+			"Directory for the SQLite database and, in development mode, generated keys.",
+			func(c *Config) *string { return &c.DataDir }),
+		stringOption("COFFER_DATABASE_URL", "database-url-file", "",
+			"Database: postgres://… or postgresql://… for PostgreSQL, sqlite:PATH or file:PATH for SQLite; empty means SQLite at DATA_DIR/coffer.db.",
+			func(c *Config) *string { return &c.DatabaseURL }).secret().withCheck(checkDatabaseURL).withRedact(redactDatabaseURL),
+		stringOption("COFFER_ROOT_KEY", "root-key-file", "",
+			"Root encryption key: base64 of 32 bytes; several comma-separated keys for rotation, current first.",
+			func(c *Config) *string { return &c.RootKey }).secret().withCheck(checkRootKey),
+		stringOption("COFFER_AUTH_SECRET", "auth-secret-file", "",
+			"Secret of at least 32 bytes that signs access tokens.",
+			func(c *Config) *string { return &c.AuthSecret }).secret().withCheck(checkAuthSecret),
+		stringOption("COFFER_SITE_URL", "site-url", "",
+			"Public base URL of the server; empty means http://HOST:PORT from COFFER_LISTEN.",
+			func(c *Config) *string { return &c.SiteURL }).withCheck(checkSiteURL),
+		stringOption("COFFER_LOG_LEVEL", "log-level", "info",
+			"Log level: debug, info, warn or error.",
+			func(c *Config) *string { return &c.LogLevel }).withCheck(checkLogLevel),
+		stringOption("COFFER_LOG_FORMAT", "log-format", "json",
+			"Log format: json or text.",
+			func(c *Config) *string { return &c.LogFormat }).withCheck(checkLogFormat),
+		int64Option("COFFER_MAX_BODY_BYTES", "max-body-bytes", "4194304",
+			"Largest request body accepted, in bytes (at least 1024).",
+			func(c *Config) *int64 { return &c.MaxBodyBytes }).withCheck(checkMaxBodyBytes),
+		durationOption("COFFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s",
+			"How long in-flight requests get to finish on shutdown.",
+			func(c *Config) *time.Duration { return &c.ShutdownTimeout }).withCheck(checkShutdownTimeout),
+	}
+}
+
+func stringOption(env, flag, def, desc string, field func(*Config) *string) Option {
+	return Option{Env: env, Flag: flag, Default: def, Description: desc, kind: "string",
+		parse:  func(c *Config, v string) error { *field(c) = v; return nil },
+		format: func(c *Config) string { return *field(c) },
+	}
+}
+
+func boolOption(env, flag, def, desc string, field func(*Config) *bool) Option {
+	return Option{Env: env, Flag: flag, Default: def, Description: desc, kind: "bool",
+		parse: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("not a boolean (true or false)")
+			}
+			*field(c) = b
+			return nil
+		},
+		format: func(c *Config) string { return strconv.FormatBool(*field(c)) },
+	}
+}
+
+func int64Option(env, flag, def, desc string, field func(*Config) *int64) Option {
+	return Option{Env: env, Flag: flag, Default: def, Description: desc, kind: "int",
+		parse: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return errors.New("not a whole number")
+			}
+			*field(c) = n
+			return nil
+		},
+		format: func(c *Config) string { return strconv.FormatInt(*field(c), 10) },
+	}
+}
+
+func durationOption(env, flag, def, desc string, field func(*Config) *time.Duration) Option {
+	return Option{Env: env, Flag: flag, Default: def, Description: desc, kind: "duration",
+		parse: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return errors.New("not a duration such as 10s or 1m30s")
+			}
+			*field(c) = d
+			return nil
+		},
+		format: func(c *Config) string { return (*field(c)).String() },
+	}
+}
+
+// secret marks o as a secret with a _FILE variant; its flag, if any, takes a file path.
+func (o Option) secret() Option {
+	o.Secret, o.File, o.kind = true, true, "path"
+	return o
+}
+
+func (o Option) withCheck(check func(*Config) error) Option { o.check = check; return o }
+
+func (o Option) withRedact(redact func(string) string) Option { o.redact = redact; return o }
+
+// display returns the option's value in c as it may be shown: secrets redacted.
+func (o Option) display(c *Config) string {
+	v := o.format(c)
+	switch {
+	case !o.Secret || v == "":
+		return v
+	case o.redact != nil:
+		return o.redact(v)
+	}
+	return redacted
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/cofferhq/coffer"
+)
+
+// CreateAccessToken inserts the record of an issued token.
+func (c conn) CreateAccessToken(ctx context.Context, t *coffer.AccessToken) error {
+	_, err := c.exec(ctx, `INSERT INTO access_tokens (id, actor_kind, actor_id, org_id, auth_method, client_secret_id, ttl, max_ttl,
+ num_uses_limit, num_uses, revoked, created_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.ActorKind, t.ActorID, t.OrgID, t.AuthMethod, t.ClientSecretID, t.TTL, t.MaxTTL, t.NumUsesLimit, t.NumUses, t.Revoked,
+		ms(t.CreatedAt), ms(t.RenewedAt))
+	return err
+}
+
+// FindAccessToken returns a token record with its identity's access-token trusted IPs.
+func (c conn) FindAccessToken(ctx context.Context, id string) (*coffer.AccessToken, error) {
+	var t coffer.AccessToken
+	var ips sql.NullString
+	var created, renewed int64
+	err := c.queryRow(ctx, `SELECT t.id, t.actor_kind, t.actor_id, t.org_id, t.auth_method, t.client_secret_id, t.ttl, t.max_ttl,
+ t.num_uses_limit, t.num_uses, t.revoked, t.created_at, t.renewed_at, ua.access_token_trusted_ips
+ FROM access_tokens t LEFT JOIN identity_universal_auths ua ON t.actor_kind = 'identity' AND ua.identity_id = t.actor_id
+ WHERE t.id = ?`, id).Scan(&t.ID, &t.ActorKind, &t.ActorID, &t.OrgID, &t.AuthMethod, &t.ClientSecretID, &t.TTL, &t.MaxTTL,
+		&t.NumUsesLimit, &t.NumUses, &t.Revoked, &created, &renewed, &ips)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("access token")
+	} else if err != nil {
+		return nil, err
+	}
+	if ips.Valid && t.AuthMethod == coffer.AuthUniversal {
+		if err := json.Unmarshal([]byte(ips.String), &t.TrustedIPs); err != nil {
+			return nil, err
+		}
+	}
+	t.CreatedAt, t.RenewedAt = fromMS(created), fromMS(renewed)
+	return &t, nil
+}
+
+// RenewAccessToken restarts a token's TTL at now.
+func (c conn) RenewAccessToken(ctx context.Context, id string, now time.Time) error {
+	res, err := c.exec(ctx, `UPDATE access_tokens SET renewed_at = ? WHERE id = ? AND revoked = FALSE`, ms(now), id)
+	return expectRow(res, err, "access token")
+}
+
+// RevokeAccessToken marks a token revoked.
+func (c conn) RevokeAccessToken(ctx context.Context, id string) error {
+	res, err := c.exec(ctx, `UPDATE access_tokens SET revoked = TRUE WHERE id = ?`, id)
+	return expectRow(res, err, "access token")
+}
+
+// UseAccessToken counts one use of a token with a use limit. It reports false, changing
+// nothing, when the limit is reached.
+func (c conn) UseAccessToken(ctx context.Context, id string) (bool, error) {
+	res, err := c.exec(ctx, `UPDATE access_tokens SET num_uses = num_uses + 1
+ WHERE id = ? AND revoked = FALSE AND (num_uses_limit = 0 OR num_uses < num_uses_limit)`, id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
