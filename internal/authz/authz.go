@@ -136,14 +136,15 @@ func (a *Authorizer) grant(ctx context.Context, actor *coffer.Actor, p *coffer.P
 	if err != nil {
 		return nil, err
 	}
-	if role == "" {
+	if role == "" || role == coffer.RoleNoAccess {
 		return nil, coffer.Errorf(coffer.EFORBIDDEN, "you are not a member of project %s", p.ID)
 	}
 	return &Grant{Actor: actor, Project: p, Role: role, rules: roleRules[role]}, nil
 }
 
 // projectRole is the actor's role in the project: organization owners and admins are admins
-// of every project of their organization; others need a project membership.
+// of every project of their organization; anyone else, whatever their organization role
+// (identities are usually "no-access" there), has the role of their project membership.
 func (a *Authorizer) projectRole(ctx context.Context, actor *coffer.Actor, p *coffer.Project) (string, error) {
 	orgRole, err := a.OrgRole(ctx, actor)
 	if err != nil {
@@ -152,8 +153,8 @@ func (a *Authorizer) projectRole(ctx context.Context, actor *coffer.Actor, p *co
 	switch orgRole {
 	case coffer.RoleOwner, coffer.RoleAdmin:
 		return coffer.RoleAdmin, nil
-	case "", coffer.RoleNoAccess:
-		return "", nil
+	case "":
+		return "", nil // not in the organization at all
 	}
 	m, err := a.DB.FindMembership(ctx, store.ScopeProject, p.ID, actor.Kind, actor.ID)
 	if coffer.ErrorCode(err) == coffer.ENOTFOUND {

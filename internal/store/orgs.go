@@ -152,3 +152,13 @@ func (c conn) DeleteMembership(ctx context.Context, scope, scopeID string, kind 
 	}
 	return nil
 }
+
+// FirstOrgOf returns the id of the oldest organization membership of an actor.
+func (c conn) FirstOrgOf(ctx context.Context, kind coffer.ActorKind, actorID string) (string, error) {
+	var id string
+	err := c.queryRow(ctx, `SELECT org_id FROM org_memberships WHERE actor_kind = ? AND actor_id = ? ORDER BY created_at, id LIMIT 1`, kind, actorID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("organization membership")
+	}
+	return id, err
+}

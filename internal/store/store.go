@@ -123,9 +123,11 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// Rolls back when fn fails, panics or calls runtime.Goexit (a no-op after Commit), so the
+	// connection (SQLite's only writer) is never left inside an open transaction.
+	defer sqltx.Rollback()
 	tx := &Tx{conn: conn{q: sqltx, d: db.conn.d, inTx: true}, tx: sqltx}
 	if err := fn(tx); err != nil {
-		_ = sqltx.Rollback()
 		return err
 	}
 	if err := sqltx.Commit(); err != nil {

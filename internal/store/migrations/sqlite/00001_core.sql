@@ -2,6 +2,14 @@
 -- Times are Unix milliseconds (INTEGER) so that one SQL text serves SQLite and PostgreSQL.
 -- Secret values and comments are sealed by internal/keyring before they reach these tables.
 
+-- Instance-wide settings and one-time markers (e.g. "bootstrapped"): the primary key makes a
+-- marker's insert succeed exactly once, however many nodes race for it.
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
 CREATE TABLE users (
     id            TEXT PRIMARY KEY,
     email         TEXT NOT NULL UNIQUE,
@@ -221,3 +229,4 @@ DROP TABLE identities;
 DROP TABLE org_memberships;
 DROP TABLE organizations;
 DROP TABLE users;
+DROP TABLE settings;

@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cofferhq/coffer/internal/config"
+)
+
+func newConfigCmd(env Env) *cobra.Command {
+	var markdown bool
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective server configuration, secrets redacted",
+		Long: `Print the configuration the server would run with, from flags, then COFFER_* environment
+variables, then defaults. Secret settings print as [REDACTED]; the database URL keeps
+everything but its password. With --markdown, print the table of every setting instead.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if markdown {
+				config.MarkdownTable(env.Stdout)
+				return nil
+			}
+			cfg, err := config.Load(cmd.Flags(), env.LookupEnv)
+			if err != nil {
+				return err
+			}
+			cfg.Dump(env.Stdout)
+			return nil
+		},
+	}
+	config.BindFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&markdown, "markdown", false, "print the table of settings (for the README)")
+	return cmd
+}

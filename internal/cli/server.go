@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cofferhq/coffer/internal/config"
+	"github.com/cofferhq/coffer/internal/server"
+)
+
+func newServerCmd(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a Coffer server node",
+		Long: `Run a Coffer server: the API for machines and CLIs.
+
+  coffer server --dev                      SQLite and generated keys in ./coffer-data, on 127.0.0.1:8080
+  COFFER_DATABASE_URL=postgres://… coffer server    the same binary on PostgreSQL
+
+Without --dev the server refuses to start unless COFFER_ROOT_KEY and COFFER_AUTH_SECRET
+(or their _FILE variants) are set: "coffer keys generate" makes both.
+Every setting is listed by "coffer config --markdown".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.Load(cmd.Flags(), env.LookupEnv)
+			if err != nil {
+				return err
+			}
+			log := newLogger(cfg, env.Stderr)
+			for _, name := range config.UnknownEnv(env.Environ()) {
+				log.Warn("unknown COFFER_ setting in the environment; is it misspelled?", "name", name)
+			}
+			if cfg.Dev {
+				generated, err := server.PrepareDev(cfg)
+				if err != nil {
+					return err
+				}
+				for _, f := range generated {
+					log.Warn("development mode: generated a key; never use development keys in production", "file", f)
+				}
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			srv, err := server.New(ctx, cfg, log, server.Options{})
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			ln, err := net.Listen("tcp", cfg.Listen)
+			if err != nil {
+				return fmt.Errorf("listen on %s (COFFER_LISTEN): %w", cfg.Listen, err)
+			}
+			log.Info("listening", "addr", ln.Addr().String())
+			if cfg.Dev {
+				printDevBanner(env.Stderr, cfg, "http://"+ln.Addr().String())
+			}
+			return srv.Serve(ctx, ln)
+		},
+	}
+	config.BindFlags(cmd.Flags())
+	return cmd
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(cfg.LogFormat, "text") {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func printDevBanner(w io.Writer, cfg *config.Config, url string) {
+	dialect, dsn := cfg.DatabaseDSN()
+	db := "SQLite at " + dsn
+	if dialect != "sqlite" {
+		db = "PostgreSQL"
+	}
+	fmt.Fprintf(w, `
+  Coffer is running in development mode.
+
+    URL        %[1]s
+    Database   %[2]s
+    Keys       %[3]s (generated; development only)
+
+  Next: create the first admin user, organization and an admin token:
+
+    coffer bootstrap --domain %[1]s --email you@example.com --organization "My team"
+
+  Then point Infisical's CLI or SDKs at %[1]s/api (or INFISICAL_API_URL=%[1]s/api).
+
+`, url, db, filepath.Join(cfg.DataDir, server.DevRootKeyFile))
+}

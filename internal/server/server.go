@@ -1,0 +1,141 @@
+// Package server assembles a Coffer node from its configuration: the store (migrated), the
+// keyring, the services and the HTTP handler. The coffer binary and the end-to-end tests start
+// nodes through it, so tests run exactly what production runs.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/api"
+	"github.com/cofferhq/coffer/internal/authz"
+	"github.com/cofferhq/coffer/internal/config"
+	"github.com/cofferhq/coffer/internal/httpserver"
+	"github.com/cofferhq/coffer/internal/identity"
+	"github.com/cofferhq/coffer/internal/keyring"
+	"github.com/cofferhq/coffer/internal/projects"
+	"github.com/cofferhq/coffer/internal/secrets"
+	"github.com/cofferhq/coffer/internal/store"
+)
+
+// Server is one Coffer node.
+type Server struct {
+	Config  *config.Config
+	Log     *slog.Logger
+	DB      *store.DB
+	Keys    *keyring.Keyring
+	Handler http.Handler
+	// Now is the clock of every service; tests may set it before New through Options.
+	now func() time.Time
+}
+
+// Options are knobs for tests; the zero value is production.
+type Options struct {
+	Now func() time.Time
+}
+
+// New opens and migrates the database and wires the services. cfg must be validated (and, in
+// development mode, completed by PrepareDev).
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options) (*Server, error) {
+	roots, err := parseRootKeys(cfg.RootKey)
+	if err != nil {
+		return nil, err
+	}
+	dialect, dsn := cfg.DatabaseDSN()
+	if dialect == store.SQLite {
+		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	db, err := store.Open(ctx, dialect, dsn, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	keys, err := keyring.New(db, roots...)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	az := &authz.Authorizer{DB: db}
+	ids := identity.New(db, az, []byte(cfg.AuthSecret), now)
+	a := &api.API{
+		Log:      log,
+		Secrets:  secrets.New(db, keys, az, now),
+		Identity: ids,
+		Projects: projects.New(db, keys, az, ids, now),
+		Ready:    func(ctx context.Context) error { return ready(ctx, db) },
+		Now:      now,
+	}
+	mux := http.NewServeMux()
+	a.Routes(mux)
+	mux.Handle("/", httpserver.Adapter{Log: log}.H(notFound))
+	h := httpserver.Wrap(mux, httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate})
+	log.Info("coffer node ready to serve", "database", dialect, "root_key_id", keys.RootKeyID())
+	return &Server{Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now}, nil
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) error {
+	return httpNotFound(r)
+}
+
+// ready reports whether the database answers and is migrated.
+func ready(ctx context.Context, db *store.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := db.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	ok, err := db.Migrated(ctx)
+	if err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("database schema is behind this binary")
+	}
+	return nil
+}
+
+// Serve serves HTTP on ln until ctx is done, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return httpserver.NewServer(s.Handler, s.Log).Serve(ctx, ln, s.Config.ShutdownTimeout)
+}
+
+// Close closes the database.
+func (s *Server) Close() error { return s.DB.Close() }
+
+func parseRootKeys(s string) ([][]byte, error) {
+	var out [][]byte
+	for i, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		k, err := keyring.ParseRootKey(part)
+		if err != nil {
+			return nil, fmt.Errorf("COFFER_ROOT_KEY: key %d: %w", i+1, err)
+		}
+		out = append(out, k)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("COFFER_ROOT_KEY is not set")
+	}
+	return out, nil
+}
+
+func httpNotFound(r *http.Request) error {
+	return coffer.Errorf(coffer.ENOTFOUND, "Route %s %s not found", r.Method, r.URL.Path)
+}
