@@ -1,0 +1,203 @@
+// Package servertest starts real Coffer nodes for tests: the same assembly as production,
+// listening on a free loopback port, on SQLite or on a throwaway PostgreSQL database, with the
+// node's logs captured so tests can scan them for leaked secrets.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cofferhq/coffer/client"
+	"github.com/cofferhq/coffer/internal/config"
+	"github.com/cofferhq/coffer/internal/keyring"
+	"github.com/cofferhq/coffer/internal/server"
+	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/testenv"
+)
+
+// Dialects lists the databases every end-to-end test runs against.
+var Dialects = []string{store.SQLite, store.Postgres}
+
+// ForEachDialect runs f as a subtest per dialect.
+func ForEachDialect(t *testing.T, f func(t *testing.T, dialect string)) {
+	for _, d := range Dialects {
+		t.Run(d, func(t *testing.T) { f(t, d) })
+	}
+}
+
+// Node is a running Coffer node.
+type Node struct {
+	URL     string
+	Dialect string
+	DSN     string
+	Server  *server.Server
+	logs    *syncBuffer
+}
+
+// Start starts a node on a fresh database of the dialect; it stops in t.Cleanup.
+func Start(t testing.TB, dialect string) *Node {
+	t.Helper()
+	cfg := &config.Config{Listen: "127.0.0.1:0", LogLevel: "debug", LogFormat: "json", MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
+		DataDir: t.TempDir()}
+	k, err := keyring.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RootKey = keyring.EncodeRootKey(k)
+	cfg.AuthSecret = "test-auth-secret-" + strings.Repeat("x", 32)
+	switch dialect {
+	case store.SQLite:
+		cfg.DatabaseURL = "sqlite:" + filepath.Join(cfg.DataDir, "coffer.db")
+	case store.Postgres:
+		cfg.DatabaseURL = testenv.PostgresURL(t)
+	default:
+		t.Fatalf("unknown dialect %q", dialect)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, log, server.Options{})
+	if err != nil {
+		cancel()
+		t.Fatalf("start node: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	_, dsn := cfg.DatabaseDSN()
+	n := &Node{URL: "http://" + ln.Addr().String(), Dialect: dialect, DSN: dsn, Server: srv, logs: logs}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node stopped with error: %v", err)
+		}
+		srv.Close()
+	})
+	return n
+}
+
+// Logs returns everything the node has logged so far.
+func (n *Node) Logs() string { return n.logs.String() }
+
+// Client returns an API client for the node with a token (may be empty).
+func (n *Node) Client(token string) *client.Client {
+	return client.New(n.URL, client.WithToken(token))
+}
+
+// Admin is what Bootstrap returns: the first user and an organization admin token.
+type Admin struct {
+	Email, Password, UserID, OrgID, IdentityID, Token string
+}
+
+// Bootstrap sets the node up with a first admin user and organization.
+func (n *Node) Bootstrap(t testing.TB) *Admin {
+	t.Helper()
+	a := &Admin{Email: "admin@example.com", Password: "correct horse battery staple"}
+	res, err := n.Client("").Bootstrap(context.Background(), a.Email, a.Password, "Acme")
+	if err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	a.UserID, a.OrgID, a.IdentityID, a.Token = res.User.ID, res.Organization.ID, res.Identity.ID, res.Identity.Credentials.Token
+	return a
+}
+
+// Response is a raw HTTP answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test on error.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Map decodes the body as a JSON object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.JSON(t, &m)
+	return m
+}
+
+// Do sends a raw request. body may be nil, a string/[]byte sent as is, or a value encoded as
+// JSON. headers are name, value pairs.
+func (n *Node) Do(t testing.TB, method, path, token string, body any, headers ...string) *Response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, n.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
