@@ -34,6 +34,9 @@ Every setting is listed by "coffer config --markdown".`,
 			}
 			log := newLogger(cfg, env.Stderr)
 			for _, name := range config.UnknownEnv(env.Environ()) {
+				if clientSettings[name] {
+					continue
+				}
 				log.Warn("unknown COFFER_ setting in the environment; is it misspelled?", "name", name)
 			}
 			if cfg.Dev {
@@ -68,6 +71,9 @@ Every setting is listed by "coffer config --markdown".`,
 	config.BindFlags(cmd.Flags())
 	return cmd
 }
+
+// clientSettings are read by client commands, not the server: no warning when set.
+var clientSettings = map[string]bool{"COFFER_API_URL": true, "COFFER_BOOTSTRAP_PASSWORD": true}
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# test-deps.sh installs what the tests need and this machine lacks: PostgreSQL's server
+# binaries (initdb, postgres) and redis-server. The tests start their own throwaway instances
+# of both on loopback; nothing here starts or configures a server.
+# Debian/Ubuntu packages via apt-get; runs apt-get as root or through sudo.
+set -euo pipefail
+
+have_postgres() {
+	command -v initdb >/dev/null 2>&1 && return 0
+	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+have_redis() { command -v redis-server >/dev/null 2>&1; }
+
+missing=()
+have_postgres || missing+=(postgresql)
+have_redis || missing+=(redis-server)
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "test-deps: installing ${missing[*]}" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "test-deps: ${missing[*]} missing and apt-get is not available; install them with your package manager" >&2
+	exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+		echo "test-deps: need root (or sudo) to install ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
