@@ -22,8 +22,8 @@ func (a *API) bootstrap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpserver.WriteJSON(w, r, http.StatusOK, map[string]any{
-		"message": "Successfully bootstrapped instance",
-		"user":    map[string]any{"id": res.User.ID, "email": res.User.Email, "username": res.User.Email, "createdAt": isoTime(res.User.CreatedAt)},
+		"message":      "Successfully bootstrapped instance",
+		"user":         map[string]any{"id": res.User.ID, "email": res.User.Email, "username": res.User.Email, "createdAt": isoTime(res.User.CreatedAt)},
 		"organization": map[string]any{"id": res.Org.ID, "name": res.Org.Name, "slug": res.Org.Slug},
 		"identity": map[string]any{"id": res.Identity.ID, "name": res.Identity.Name,
 			"credentials": map[string]string{"token": res.Token.Token}},
