@@ -143,3 +143,11 @@ func (k *Keyring) rootIDs() string {
 	}
 	return strings.Join(ids, ", ")
 }
+
+// WrappedBy returns the hex id of the root key that wrapped w, or "" if w is malformed.
+func WrappedBy(w WrappedKey) string {
+	if len(w.Wrapped) != wrappedSize {
+		return ""
+	}
+	return hex.EncodeToString(w.Wrapped[1 : 1+rootIDSize])
+}
