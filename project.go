@@ -32,11 +32,14 @@ func (p *Project) Environment(slug string) (Environment, bool) {
 	return Environment{}, false
 }
 
-// DefaultEnvironments are created with every new project.
-var DefaultEnvironments = []Environment{
-	{Name: "Development", Slug: "dev", Position: 1},
-	{Name: "Staging", Slug: "staging", Position: 2},
-	{Name: "Production", Slug: "prod", Position: 3},
+// DefaultEnvironments returns the environments created with every new project, as a fresh
+// slice the caller may fill in.
+func DefaultEnvironments() []Environment {
+	return []Environment{
+		{Name: "Development", Slug: "dev", Position: 1},
+		{Name: "Staging", Slug: "staging", Position: 2},
+		{Name: "Production", Slug: "prod", Position: 3},
+	}
 }
 
 // Environment is a stage of a project (dev, staging, prod, ...). Each has a root folder "/".

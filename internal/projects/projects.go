@@ -49,7 +49,7 @@ func (s *Service) CreateProject(ctx context.Context, orgID, name, slug string) (
 
 	now := s.now()
 	p := &coffer.Project{ID: store.NewID(), OrgID: orgID, Name: name, Slug: slug, CreatedAt: now, UpdatedAt: now}
-	for _, e := range coffer.DefaultEnvironments { // copies: the defaults are shared
+	for _, e := range coffer.DefaultEnvironments() { // copies: the defaults are shared
 		e.ID, e.CreatedAt, e.UpdatedAt = store.NewID(), now, now
 		p.Environments = append(p.Environments, e)
 	}

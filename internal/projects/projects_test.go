@@ -40,7 +40,7 @@ func TestCreateProjectByAdmin(t *testing.T) {
 		if want := []string{"dev", "staging", "prod"}; !slices.Equal(slugs, want) {
 			t.Errorf("environments = %v, want %v", slugs, want)
 		}
-		for _, e := range coffer.DefaultEnvironments {
+		for _, e := range coffer.DefaultEnvironments() {
 			if e.ID != "" || e.ProjectID != "" {
 				t.Errorf("CreateProject changed coffer.DefaultEnvironments: %+v", e)
 			}

@@ -27,7 +27,9 @@ func (db *DB) provider() (*goose.Provider, error) {
 	gd := goose.DialectSQLite3
 	if db.dialect == Postgres {
 		gd = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID))
+		// Poll for the lock every second: with goose's default of every 5 s, ten nodes booting
+		// together took 35 s (measured) to get past migrations that were long done.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, err
 		}

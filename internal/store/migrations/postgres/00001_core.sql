@@ -1,4 +1,6 @@
 -- +goose Up
+-- Text that is ordered or compared by prefix uses COLLATE "C" (byte order), as SQLite does, so
+-- both engines list in the same order whatever the database's default collation (RDS: en_US).
 -- Times are Unix milliseconds (BIGINT) so that one SQL text serves SQLite and PostgreSQL.
 -- Secret values and comments are sealed by internal/keyring before they reach these tables.
 
@@ -12,7 +14,7 @@ CREATE TABLE settings (
 
 CREATE TABLE users (
     id            TEXT PRIMARY KEY,
-    email         TEXT NOT NULL UNIQUE,
+    email         TEXT COLLATE "C" NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     created_at    BIGINT NOT NULL,
     updated_at    BIGINT NOT NULL
@@ -21,7 +23,7 @@ CREATE TABLE users (
 CREATE TABLE organizations (
     id         TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
-    slug       TEXT NOT NULL UNIQUE,
+    slug       TEXT COLLATE "C" NOT NULL UNIQUE,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
@@ -41,7 +43,7 @@ CREATE INDEX org_memberships_actor ON org_memberships (actor_kind, actor_id);
 CREATE TABLE identities (
     id         TEXT PRIMARY KEY,
     org_id     TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
-    name       TEXT NOT NULL,
+    name       TEXT COLLATE "C" NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
@@ -95,8 +97,8 @@ CREATE INDEX access_tokens_actor ON access_tokens (actor_kind, actor_id);
 CREATE TABLE projects (
     id         TEXT PRIMARY KEY,
     org_id     TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
-    name       TEXT NOT NULL,
-    slug       TEXT NOT NULL,
+    name       TEXT COLLATE "C" NOT NULL,
+    slug       TEXT COLLATE "C" NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     UNIQUE (org_id, slug)
@@ -126,7 +128,7 @@ CREATE TABLE environments (
     id         TEXT PRIMARY KEY,
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     name       TEXT NOT NULL,
-    slug       TEXT NOT NULL,
+    slug       TEXT COLLATE "C" NOT NULL,
     position   INTEGER NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
@@ -139,8 +141,8 @@ CREATE TABLE folders (
     id             TEXT PRIMARY KEY,
     environment_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
     parent_id      TEXT REFERENCES folders (id) ON DELETE CASCADE,
-    name           TEXT NOT NULL,
-    path           TEXT NOT NULL,
+    name           TEXT COLLATE "C" NOT NULL,
+    path           TEXT COLLATE "C" NOT NULL,
     version        INTEGER NOT NULL DEFAULT 1,
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL,
@@ -153,7 +155,7 @@ CREATE TABLE secrets (
     project_id           TEXT NOT NULL,
     environment_id       TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
     folder_id            TEXT NOT NULL REFERENCES folders (id) ON DELETE CASCADE,
-    name                 TEXT NOT NULL,
+    name                 TEXT COLLATE "C" NOT NULL,
     type                 TEXT NOT NULL,
     owner_id             TEXT NOT NULL DEFAULT '',
     version              INTEGER NOT NULL,
@@ -172,7 +174,7 @@ CREATE TABLE secret_versions (
     id             TEXT PRIMARY KEY,
     secret_id      TEXT NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,
     version        INTEGER NOT NULL,
-    name           TEXT NOT NULL,
+    name           TEXT COLLATE "C" NOT NULL,
     value          BYTEA NOT NULL,
     comment        BYTEA NOT NULL,
     skip_multiline BOOLEAN NOT NULL DEFAULT FALSE,
@@ -185,7 +187,7 @@ CREATE TABLE secret_versions (
 CREATE TABLE tags (
     id         TEXT PRIMARY KEY,
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-    slug       TEXT NOT NULL,
+    slug       TEXT COLLATE "C" NOT NULL,
     name       TEXT NOT NULL,
     color      TEXT NOT NULL DEFAULT '',
     created_at BIGINT NOT NULL,
@@ -204,7 +206,7 @@ CREATE TABLE secret_imports (
     id            TEXT PRIMARY KEY,
     folder_id     TEXT NOT NULL REFERENCES folders (id) ON DELETE CASCADE,
     import_env_id TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
-    import_path   TEXT NOT NULL,
+    import_path   TEXT COLLATE "C" NOT NULL,
     position      INTEGER NOT NULL,
     created_at    BIGINT NOT NULL,
     updated_at    BIGINT NOT NULL,
