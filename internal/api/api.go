@@ -39,19 +39,22 @@ type Status struct {
 // Routes registers every route of the API on mux.
 func (a *API) Routes(mux *http.ServeMux) {
 	h := httpserver.Adapter{Log: a.Log}.H
-	handle := func(pattern string, f httpserver.HandlerFunc) { mux.Handle(pattern, h(f)) }
+	// Routes are authenticated by default: an anonymous request gets 401 before its input is
+	// looked at (as Infisical answers). Only the routes registered with public need no bearer.
+	public := func(pattern string, f httpserver.HandlerFunc) { mux.Handle(pattern, h(f)) }
+	handle := func(pattern string, f httpserver.HandlerFunc) { mux.Handle(pattern, h(requireActor(f))) }
 
 	// Health and status: no authentication.
-	handle("GET /api/status", a.status)
-	handle("GET /healthz", a.healthz)
-	handle("GET /readyz", a.readyz)
+	public("GET /api/status", a.status)
+	public("GET /healthz", a.healthz)
+	public("GET /readyz", a.readyz)
 
 	// Authentication: no bearer needed.
-	handle("POST /api/v1/auth/universal-auth/login", a.universalAuthLogin)
-	handle("POST /api/v1/auth/token/renew", a.renewToken)
-	handle("POST /api/v1/auth/token/revoke", a.revokeToken)
-	handle("POST /api/v1/auth/password/login", a.passwordLogin)
-	handle("POST /api/v1/admin/bootstrap", a.bootstrap)
+	public("POST /api/v1/auth/universal-auth/login", a.universalAuthLogin)
+	public("POST /api/v1/auth/token/renew", a.renewToken)
+	public("POST /api/v1/auth/token/revoke", a.revokeToken)
+	public("POST /api/v1/auth/password/login", a.passwordLogin)
+	public("POST /api/v1/admin/bootstrap", a.bootstrap)
 
 	// Secrets, v4 (projectId) and v3 raw (workspaceId / workspaceSlug).
 	for _, v := range []struct{ list, one, batch string }{
@@ -121,6 +124,16 @@ func (a *API) Routes(mux *http.ServeMux) {
 	handle("POST "+im+"/{identityId}", a.setIdentityMembership)
 	handle("PATCH "+im+"/{identityId}", a.setIdentityMembership)
 	handle("DELETE "+im+"/{identityId}", a.deleteIdentityMembership)
+}
+
+// requireActor answers 401 to a request without a bearer token before f runs.
+func requireActor(f httpserver.HandlerFunc) httpserver.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := httpserver.RequireActor(r); err != nil {
+			return err
+		}
+		return f(w, r)
+	}
 }
 
 func (a *API) now() time.Time {

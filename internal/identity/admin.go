@@ -48,6 +48,9 @@ func (s *Service) createIdentity(ctx context.Context, tx *store.Tx, ident *coffe
 
 // orgIdentity returns an identity of the actor's organization, if the actor is an org admin.
 func (s *Service) orgIdentity(ctx context.Context, identityID string) (*coffer.Identity, error) {
+	if coffer.ActorFromContext(ctx) == nil { // an anonymous request is 401, not "not found"
+		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "authentication required")
+	}
 	ident, err := s.db.FindIdentity(ctx, identityID)
 	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
 		return nil, coffer.Errorf(coffer.ENOTFOUND, "identity %s not found", identityID)

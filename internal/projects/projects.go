@@ -135,10 +135,11 @@ func (s *Service) ListProjects(ctx context.Context) ([]*coffer.Project, error) {
 			return nil, err
 		}
 		return append(out, all...), nil
-	case coffer.RoleMember:
-	default:
-		return out, nil
+	case "":
+		return out, nil // not in the organization
 	}
+	// Any other organization role (identities are usually no-access there) sees the projects
+	// it holds a role in, as authz grants them.
 	roles, err := s.db.ListActorProjectRoles(ctx, a.OrgID, a.Kind, a.ID)
 	if err != nil || len(roles) == 0 {
 		return out, err

@@ -138,6 +138,11 @@ func TestProjectReads(t *testing.T) {
 		a := f.mustCreate(t, admin, "Alpha", "alpha")
 		b := f.mustCreate(t, admin, "Beta", "beta")
 		_, none := f.identity(t, admin, "none", coffer.RoleNoAccess)
+		// The usual machine identity: no organization role, a role in one project.
+		machine, machineCtx := f.identity(t, admin, "machine", coffer.RoleNoAccess)
+		if _, err := f.svc.SetIdentityMembership(admin, b.ID, machine.ID, coffer.RoleMember); err != nil {
+			t.Fatalf("SetIdentityMembership: %v", err)
+		}
 		member, memberCtx := f.identity(t, admin, "member", coffer.RoleMember)
 		if _, err := f.svc.SetIdentityMembership(admin, b.ID, member.ID, coffer.RoleViewer); err != nil {
 			t.Fatalf("SetIdentityMembership: %v", err)
@@ -164,6 +169,7 @@ func TestProjectReads(t *testing.T) {
 			{"org admin sees all", admin, []string{"alpha", "beta"}},
 			{"member sees its projects", memberCtx, []string{"beta"}},
 			{"no-access sees none", none, nil},
+			{"no-access identity sees the projects it is a member of", machineCtx, []string{"beta"}},
 		} {
 			ps, err := f.svc.ListProjects(tc.ctx)
 			if err != nil {
