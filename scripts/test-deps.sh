@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test-deps.sh installs what the tests need and this machine lacks: PostgreSQL's server
-# binaries (initdb, postgres) and redis-server. The tests start their own throwaway instances
+# binaries (initdb, postgres), redis-server, and Node.js with npm (the compatibility tests
+# drive Infisical's Node SDK, pinned by internal/compat/testdata/nodesdk/package-lock.json). The tests start their own throwaway instances
 # of both on loopback; nothing here starts or configures a server.
 # Debian/Ubuntu packages via apt-get; runs apt-get as root or through sudo.
 set -euo pipefail
@@ -10,10 +11,12 @@ have_postgres() {
 	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
 }
 have_redis() { command -v redis-server >/dev/null 2>&1; }
+have_node() { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }
 
 missing=()
 have_postgres || missing+=(postgresql)
 have_redis || missing+=(redis-server)
+have_node || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
