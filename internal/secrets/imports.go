@@ -160,6 +160,11 @@ func (s *Service) UpdateImport(ctx context.Context, sc Scope, id string, upd Imp
 			if err := checkImportCycle(ctx, tx, dst, srcFolder); err != nil {
 				return err
 			}
+			for _, other := range imps {
+				if other != imp && other.ImportEnv.ID == env.ID && other.ImportPath == srcFolder.Path {
+					return coffer.Errorf(coffer.ECONFLICT, "This folder already imports %s of environment '%s'", srcFolder.Path, env.Slug)
+				}
+			}
 			imp.ImportEnv, imp.ImportPath = env, srcFolder.Path
 		}
 		if upd.Position != nil {

@@ -256,6 +256,9 @@ type GetInput struct {
 // When the folder has no such key and imports are included, the last import that has it
 // answers.
 func (s *Service) Get(ctx context.Context, in GetInput) (*coffer.Secret, error) {
+	if in.Version < 0 {
+		return nil, coffer.Errorf(coffer.EVALIDATION, "version: must be a positive integer")
+	}
 	l, err := s.locate(ctx, in.Scope)
 	if err != nil {
 		return nil, err

@@ -356,18 +356,20 @@ func (b *batch) updateAll(ctx context.Context, mode UpdateMode, changes []Change
 		return nil, err
 	}
 	var missing, clash []string
+	final := make(map[string]bool, len(changes)) // the name each change leaves, by type
 	for i := range changes {
 		c := &changes[i]
 		if cur[typeKey(c)] == nil && mode == FailOnNotFound {
 			missing = append(missing, c.Key)
 		}
-		if c.NewKey != "" && c.NewKey != c.Key {
-			nk := *c
+		nk := *c
+		if c.NewKey != "" {
 			nk.Key = c.NewKey
-			if cur[typeKey(&nk)] != nil {
-				clash = append(clash, c.NewKey)
-			}
 		}
+		if c.NewKey != "" && c.NewKey != c.Key && cur[typeKey(&nk)] != nil || final[typeKey(&nk)] {
+			clash = append(clash, nk.Key)
+		}
+		final[typeKey(&nk)] = true
 	}
 	if len(missing) > 0 {
 		return nil, coffer.Errorf(coffer.ENOTFOUND, "Secret does not exist: %s in path %s", strings.Join(missing, ", "), b.folder.Path)
