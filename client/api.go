@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // Status is the answer of GET /api/status.
@@ -106,6 +107,7 @@ type ListSecretsInput struct {
 	Expand            bool
 	IncludeImports    bool
 	PersonalOverrides bool
+	TagSlugs          []string // only secrets with one of these tags (all when empty)
 }
 
 // ListSecrets lists the secrets of a folder through GET /api/v4/secrets.
@@ -114,6 +116,9 @@ func (c *Client) ListSecrets(ctx context.Context, in ListSecretsInput) (*Secrets
 		"projectId": {in.ProjectID}, "environment": {in.Environment}, "secretPath": {in.SecretPath},
 		"recursive": {strconv.FormatBool(in.Recursive)}, "expandSecretReferences": {strconv.FormatBool(in.Expand)},
 		"includeImports": {strconv.FormatBool(in.IncludeImports)}, "includePersonalOverrides": {strconv.FormatBool(in.PersonalOverrides)},
+	}
+	if len(in.TagSlugs) > 0 {
+		q.Set("tagSlugs", strings.Join(in.TagSlugs, ","))
 	}
 	var s Secrets
 	return &s, c.Do(ctx, http.MethodGet, "/api/v4/secrets", q, nil, &s)

@@ -75,6 +75,16 @@ func StatusCode(err error) int {
 // Do sends a request with an optional JSON body and decodes a JSON answer into out (when not
 // nil). Answers other than 2xx become *Error.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	_, err := c.do(ctx, method, path, query, body, out, nil)
+	return err
+}
+
+// ErrNotModified is returned by conditional reads when the server's ETag still matches.
+var ErrNotModified = errors.New("not modified")
+
+// do is Do with extra request headers; it returns the response headers. A 304 answer is
+// ErrNotModified.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any, header http.Header) (http.Header, error) {
 	u := c.baseURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -83,13 +93,16 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return fmt.Errorf("encode request: %w", err)
+			return nil, fmt.Errorf("encode request: %w", err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -101,12 +114,15 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("read response: %w", err)
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	if resp.StatusCode == http.StatusNotModified {
+		return resp.Header, ErrNotModified
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &Error{StatusCode: resp.StatusCode}
@@ -114,13 +130,13 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 			e.Message = http.StatusText(resp.StatusCode)
 		}
 		e.StatusCode = resp.StatusCode
-		return e
+		return resp.Header, e
 	}
 	if out == nil {
-		return nil
+		return resp.Header, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("decode response of %s %s: %w", method, path, err)
+		return resp.Header, fmt.Errorf("decode response of %s %s: %w", method, path, err)
 	}
-	return nil
+	return resp.Header, nil
 }

@@ -56,6 +56,8 @@ func (a *API) Routes(mux *http.ServeMux) {
 	public("POST /api/v1/auth/password/login", a.passwordLogin)
 	public("POST /api/v1/admin/bootstrap", a.bootstrap)
 
+	handle("GET /api/v1/auth/me", a.whoami)
+
 	// Secrets, v4 (projectId) and v3 raw (workspaceId / workspaceSlug).
 	for _, v := range []struct{ list, one, batch string }{
 		{"/api/v4/secrets", "/api/v4/secrets/{name}", "/api/v4/secrets/batch"},

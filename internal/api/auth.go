@@ -109,3 +109,15 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	httpserver.WriteJSON(w, r, http.StatusOK, map[string]string{"message": "Successfully revoked access token"})
 	return nil
 }
+
+func (a *API) whoami(w http.ResponseWriter, r *http.Request) error {
+	me, err := a.Identity.Whoami(r.Context())
+	if err != nil {
+		return err
+	}
+	httpserver.WriteJSON(w, r, http.StatusOK, map[string]any{"me": map[string]any{
+		"kind": me.Actor.Kind, "id": me.Actor.ID, "name": me.Name, "email": me.Email, "orgId": me.Actor.OrgID,
+		"authMethod": me.AuthMethod, "expiresIn": me.ExpiresIn,
+	}})
+	return nil
+}

@@ -46,3 +46,42 @@ func (s *Service) LoginPassword(ctx context.Context, email, password string) (*I
 	})
 	return issued, err
 }
+
+// Me describes the actor of a request and the token it used.
+type Me struct {
+	Actor      *coffer.Actor
+	Name       string
+	Email      string
+	AuthMethod string
+	ExpiresIn  int // seconds; 0: never
+}
+
+// Whoami describes the request's actor.
+func (s *Service) Whoami(ctx context.Context) (*Me, error) {
+	a := coffer.ActorFromContext(ctx)
+	if a == nil {
+		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "authentication required")
+	}
+	me := &Me{Actor: a}
+	switch a.Kind {
+	case coffer.ActorUser:
+		u, err := s.db.FindUserByID(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		me.Name, me.Email = u.Email, u.Email
+	case coffer.ActorIdentity:
+		i, err := s.db.FindIdentity(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		me.Name = i.Name
+	}
+	rec, err := s.db.FindAccessToken(ctx, a.TokenID)
+	if err != nil {
+		return nil, err
+	}
+	me.AuthMethod = rec.AuthMethod
+	me.ExpiresIn = (&Issued{Record: rec}).ExpiresIn(s.now())
+	return me, nil
+}
