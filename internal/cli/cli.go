@@ -61,5 +61,16 @@ func newRoot(env Env) *cobra.Command {
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	root.AddCommand(newServerCmd(env), newConfigCmd(env), newVersionCmd(env), newBootstrapCmd(env), newKeysCmd(env))
+	// Client commands share --domain, --token and --silent (bound on each, so that the server
+	// and key commands do not show them).
+	for _, mk := range []func(Env, *globals) *cobra.Command{
+		newLoginCmd, newLogoutCmd, newWhoamiCmd, newInitCmd, newRunCmd, newExportCmd, newSecretsCmd, newFoldersCmd,
+		newProjectsCmd, newIdentitiesCmd, newMembersCmd,
+	} {
+		g := &globals{}
+		c := mk(env, g)
+		g.bind(c)
+		root.AddCommand(c)
+	}
 	return root
 }

@@ -73,7 +73,10 @@ Every setting is listed by "coffer config --markdown".`,
 }
 
 // clientSettings are read by client commands, not the server: no warning when set.
-var clientSettings = map[string]bool{"COFFER_API_URL": true, "COFFER_BOOTSTRAP_PASSWORD": true}
+var clientSettings = map[string]bool{
+	"COFFER_API_URL": true, "COFFER_BOOTSTRAP_PASSWORD": true, "COFFER_TOKEN": true, "COFFER_PROJECT_ID": true,
+	"COFFER_UNIVERSAL_AUTH_CLIENT_ID": true, "COFFER_UNIVERSAL_AUTH_CLIENT_SECRET": true, "COFFER_CONFIG_DIR": true, "COFFER_CACHE_DIR": true,
+}
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
