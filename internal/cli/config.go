@@ -9,8 +9,9 @@ import (
 func newConfigCmd(env Env) *cobra.Command {
 	var markdown bool
 	cmd := &cobra.Command{
-		Use:   "config",
-		Short: "Print the effective server configuration, secrets redacted",
+		Use:     "config",
+		Short:   "Print the effective server configuration, secrets redacted",
+		Example: "  COFFER_DATABASE_URL=postgres://coffer:pw@db/coffer coffer config\n  coffer config --markdown",
 		Long: `Print the configuration the server would run with, from flags, then COFFER_* environment
 variables, then defaults. Secret settings print as [REDACTED]; the database URL keeps
 everything but its password. With --markdown, print the table of every setting instead.`,

@@ -15,8 +15,9 @@ import (
 func newKeysCmd(env Env) *cobra.Command {
 	keys := &cobra.Command{Use: "keys", Short: "Generate and manage encryption keys"}
 	keys.AddCommand(&cobra.Command{
-		Use:   "generate",
-		Short: "Print a new root key (COFFER_ROOT_KEY) and auth secret (COFFER_AUTH_SECRET)",
+		Use:     "generate",
+		Short:   "Print a new root key (COFFER_ROOT_KEY) and auth secret (COFFER_AUTH_SECRET)",
+		Example: "  coffer keys generate > coffer.env   # then move the values into your secret store",
 		Long: `Print a new random root encryption key and token-signing secret as environment
 assignments. Store them in your secret store (SSM Parameter Store, KMS-wrapped, or files
 readable only by the server), never in source control.`,
@@ -40,8 +41,9 @@ readable only by the server), never in source control.`,
 
 func newKeysRewrapCmd(env Env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "rewrap",
-		Short: "Re-wrap every project data key under the current root key (root-key rotation)",
+		Use:     "rewrap",
+		Short:   "Re-wrap every project data key under the current root key (root-key rotation)",
+		Example: "  COFFER_ROOT_KEY=\"$NEW,$OLD\" COFFER_DATABASE_URL=postgres://… coffer keys rewrap",
 		Long: `Rotate the root key online:
 
   1. coffer keys generate                      make a new root key

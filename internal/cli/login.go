@@ -131,9 +131,10 @@ func readPassword(env Env, in *bufio.Reader, fromStdin bool) (string, error) {
 
 func newLogoutCmd(env Env, g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "logout",
-		Short: "Forget (and revoke) the stored token of a server",
-		Args:  cobra.NoArgs,
+		Use:     "logout",
+		Short:   "Forget (and revoke) the stored token of a server",
+		Example: "  coffer logout --domain https://coffer.example.com",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := newSession(env, g)
 			if err != nil {
@@ -163,9 +164,10 @@ func newLogoutCmd(env Env, g *globals) *cobra.Command {
 func newWhoamiCmd(env Env, g *globals) *cobra.Command {
 	var out outputFlag
 	cmd := &cobra.Command{
-		Use:   "whoami",
-		Short: "Show who the current token stands for",
-		Args:  cobra.NoArgs,
+		Use:     "whoami",
+		Short:   "Show who the current token stands for",
+		Example: "  coffer whoami\n  COFFER_TOKEN=… coffer whoami --output json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := newSession(env, g)
 			if err != nil {

@@ -16,8 +16,9 @@ import (
 
 func newServerCmd(env Env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "server",
-		Short: "Run a Coffer server node",
+		Use:     "server",
+		Short:   "Run a Coffer server node",
+		Example: "  coffer server --dev\n  COFFER_ROOT_KEY_FILE=/run/secrets/root COFFER_AUTH_SECRET_FILE=/run/secrets/auth COFFER_LISTEN=:8080 coffer server",
 		Long: `Run a Coffer server: the API for machines and CLIs.
 
   coffer server --dev                      SQLite and generated keys in ./coffer-data, on 127.0.0.1:8080
