@@ -63,6 +63,13 @@ Every setting is listed by "coffer config --markdown".`,
 				return fmt.Errorf("listen on %s (COFFER_LISTEN): %w", cfg.Listen, err)
 			}
 			log.Info("listening", "addr", ln.Addr().String())
+			if cfg.PprofListen != "" {
+				go func() {
+					if err := srv.ServePprof(ctx, cfg.PprofListen); err != nil {
+						log.Error("pprof endpoint stopped", "err", err)
+					}
+				}()
+			}
 			if cfg.Dev {
 				printDevBanner(env.Stderr, cfg, "http://"+ln.Addr().String())
 			}

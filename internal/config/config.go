@@ -27,6 +27,7 @@ type Config struct {
 	LogFormat       string        // json or text
 	MaxBodyBytes    int64         // largest request body accepted
 	ShutdownTimeout time.Duration // how long in-flight requests get on shutdown
+	PprofListen     string        // address of the profiling endpoint; empty: none
 }
 
 // PublicURL returns the URL at which users reach the server, without a trailing slash: SiteURL

@@ -63,6 +63,9 @@ func table() []Option {
 		durationOption("COFFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s",
 			"How long in-flight requests get to finish on shutdown.",
 			func(c *Config) *time.Duration { return &c.ShutdownTimeout }).withCheck(checkShutdownTimeout),
+		stringOption("COFFER_PPROF_LISTEN", "pprof-listen", "",
+			"Address (host:port) of a Go pprof endpoint, on its own listener; empty means none. Bind it to loopback: profiles show memory.",
+			func(c *Config) *string { return &c.PprofListen }).withCheck(checkPprofListen),
 	}
 }
 

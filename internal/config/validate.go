@@ -23,6 +23,16 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+func checkPprofListen(c *Config) error {
+	if c.PprofListen == "" {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(c.PprofListen); err != nil {
+		return fmt.Errorf("COFFER_PPROF_LISTEN: %q is not host:port", c.PprofListen)
+	}
+	return nil
+}
+
 func checkListen(c *Config) error {
 	_, port, err := net.SplitHostPort(c.Listen)
 	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
