@@ -15,10 +15,8 @@ type fetchOptions struct {
 	etag           string // If-None-Match; a match is client.ErrNotModified
 }
 
-// fetchSecrets reads the secrets of a folder as `run`, `export` and `secrets` use them: the
-// folder's own secrets (personal overrides applied by the server), then the imported ones
-// merged as Infisical's CLI merges them — a key the folder has wins, and among imports a later
-// one wins over an earlier one. The result is sorted by key (byte order), as Infisical prints.
+// fetchSecrets reads the secrets of a folder as the secrets commands show them: merged by
+// mergeSecrets and sorted by key (byte order), as Infisical prints them.
 func fetchSecrets(ctx context.Context, c *client.Client, sc client.Scope, opt fetchOptions) ([]client.Secret, string, error) {
 	res, etag, err := c.ListSecretsConditional(ctx, client.ListSecretsInput{
 		ProjectID: sc.ProjectID, Environment: sc.Environment, SecretPath: sc.SecretPath,
@@ -27,25 +25,37 @@ func fetchSecrets(ctx context.Context, c *client.Client, sc client.Scope, opt fe
 	if err != nil {
 		return nil, etag, err
 	}
-	return mergeImports(res.Secrets, res.Imports), etag, nil
+	out := mergeSecrets(res)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].SecretKey < out[j].SecretKey })
+	return out, etag, nil
 }
 
-// mergeImports returns own followed by the imported secrets whose keys are not already
-// present, walking the imports from last to first.
-func mergeImports(own []client.Secret, imports []client.Import) []client.Secret {
-	out := append([]client.Secret(nil), own...)
-	seen := make(map[string]bool, len(own))
-	for _, s := range own {
-		seen[s.SecretKey] = true
+// mergeSecrets flattens a listing the way Infisical's CLI does; run, export and the secrets
+// commands all hand out what it returns. The folder's own secrets come first; when a name
+// appears twice (a personal override, or --recursive) a personal secret beats a shared one and
+// otherwise the first stays. Then the imports, from the last to the first, each add only the
+// names not yet present: later imports win over earlier ones, and the folder's own secrets
+// over all imports.
+func mergeSecrets(raw *client.Secrets) []client.Secret {
+	var out []client.Secret
+	at := map[string]int{}
+	for _, s := range raw.Secrets {
+		i, seen := at[s.SecretKey]
+		switch {
+		case !seen:
+			at[s.SecretKey] = len(out)
+			out = append(out, s)
+		case s.Type == "personal" && out[i].Type != "personal":
+			out[i] = s
+		}
 	}
-	for i := len(imports) - 1; i >= 0; i-- {
-		for _, s := range imports[i].Secrets {
-			if !seen[s.SecretKey] {
-				seen[s.SecretKey] = true
+	for i := len(raw.Imports) - 1; i >= 0; i-- {
+		for _, s := range raw.Imports[i].Secrets {
+			if _, seen := at[s.SecretKey]; !seen {
+				at[s.SecretKey] = len(out)
 				out = append(out, s)
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].SecretKey < out[j].SecretKey })
 	return out
 }

@@ -289,35 +289,12 @@ func shortCause(err error) error {
 	return err
 }
 
-// mergeListing flattens a listing the way Infisical's CLI does. The folder's own secrets come
-// first; when a name appears twice (a personal override, or --recursive) a personal secret
-// beats a shared one and otherwise the first stays. Then the imports, from the last to the
-// first, each add only the names not yet present: later imports win over earlier ones, and
-// the folder's own secrets over all imports.
+// mergeListing is mergeSecrets as the entries run and export hand out.
 func mergeListing(raw *client.Secrets) []envfile.Entry {
-	var out []envfile.Entry
-	at := map[string]int{}
-	personal := map[string]bool{}
-	for _, s := range raw.Secrets {
-		i, seen := at[s.SecretKey]
-		switch {
-		case !seen:
-			at[s.SecretKey] = len(out)
-			out = append(out, envfile.Entry{Key: s.SecretKey, Value: s.SecretValue})
-		case s.Type == "personal" && !personal[s.SecretKey]:
-			out[i].Value = s.SecretValue
-		default:
-			continue
-		}
-		personal[s.SecretKey] = s.Type == "personal"
-	}
-	for i := len(raw.Imports) - 1; i >= 0; i-- {
-		for _, s := range raw.Imports[i].Secrets {
-			if _, seen := at[s.SecretKey]; !seen {
-				at[s.SecretKey] = len(out)
-				out = append(out, envfile.Entry{Key: s.SecretKey, Value: s.SecretValue})
-			}
-		}
+	merged := mergeSecrets(raw)
+	out := make([]envfile.Entry, len(merged))
+	for i, s := range merged {
+		out[i] = envfile.Entry{Key: s.SecretKey, Value: s.SecretValue}
 	}
 	return out
 }

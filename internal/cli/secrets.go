@@ -116,10 +116,8 @@ print only the values, one per line, in the order asked.`,
 				return err
 			}
 			byKey := make(map[string]client.Secret, len(all))
-			for _, s := range all {
-				if _, ok := byKey[s.SecretKey]; !ok || s.Type == "personal" {
-					byKey[s.SecretKey] = s
-				}
+			for _, s := range all { // merged: one secret per name
+				byKey[s.SecretKey] = s
 			}
 			var found []client.Secret
 			var missing []string
