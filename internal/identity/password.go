@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -51,5 +52,9 @@ func CheckPassword(hash, password string) bool {
 }
 
 // dummyHash is checked against when no user matches, so that an unknown e-mail costs the same
-// time as a wrong password.
-var dummyHash, _ = HashPassword("coffer-dummy-password")
+// time as a wrong password. It is made on first use, not at start-up: every coffer command
+// (coffer run included) links this package, and an argon2id hash costs tens of milliseconds.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("coffer-dummy-password")
+	return h
+})

@@ -24,7 +24,7 @@ func (s *Service) LoginPassword(ctx context.Context, email, password string) (*I
 	}
 	u, err := s.db.FindUserByEmail(ctx, NormalizeEmail(email))
 	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		return nil, errBadCredentials
 	} else if err != nil {
 		return nil, err
