@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -343,7 +344,7 @@ func (s *Service) Update(ctx context.Context, sc Scope, mode UpdateMode, changes
 		out, err = s.write(ctx, sc, authz.Edit, changes, false, func(b *batch) ([]*coffer.Secret, error) {
 			return b.updateAll(ctx, mode, changes)
 		})
-		if coffer.ErrorCode(err) != coffer.ECONFLICT || !strings.Contains(coffer.ErrorMessage(err), "changed by another request") {
+		if !errors.Is(err, store.ErrStale) {
 			break
 		}
 	}

@@ -10,6 +10,10 @@ import (
 	"github.com/cofferhq/coffer"
 )
 
+// ErrStale is wrapped by an update whose row was changed by another transaction since it was
+// read (its version moved on): the caller may retry on fresh state.
+var ErrStale = errors.New("store: row changed since it was read")
+
 // SealedSecret is a secret as stored: Value and Comment of the embedded Secret are empty and
 // their sealed forms are beside them.
 type SealedSecret struct {
@@ -191,7 +195,7 @@ func (c conn) UpdateSecret(ctx context.Context, s *SealedSecret, by *coffer.Acto
 	} else if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
-		return coffer.Errorf(coffer.ECONFLICT, "secret %s was changed by another request; retry", s.Key)
+		return errors.Join(ErrStale, coffer.Errorf(coffer.ECONFLICT, "secret %s was changed by another request; retry", s.Key))
 	}
 	if err := c.insertVersion(ctx, s, by); err != nil {
 		return err

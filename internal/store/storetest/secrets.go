@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -203,7 +204,11 @@ func testSecretVersions(t *testing.T, db *store.DB) {
 	// A writer that read version 1 and raises it to 2 has lost the race.
 	stale := *s
 	stale.Version, stale.SealedValue, stale.UpdatedAt = 2, []byte("stale"), at(9)
-	wantCode(t, db.InTx(ctx, func(tx *store.Tx) error { return tx.UpdateSecret(ctx, &stale, user) }), coffer.ECONFLICT)
+	err = db.InTx(ctx, func(tx *store.Tx) error { return tx.UpdateSecret(ctx, &stale, user) })
+	wantCode(t, err, coffer.ECONFLICT)
+	if !errors.Is(err, store.ErrStale) {
+		t.Fatalf("a stale update does not wrap store.ErrStale (the services retry on it): %v", err)
+	}
 	if got, err := db.FindSecretVersion(ctx, s.ID, 2); err != nil || string(got.SealedValue) != "v2" {
 		t.Fatalf("version 2 after a stale update = %+v, %v; want v2 unchanged", got, err)
 	}
