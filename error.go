@@ -20,6 +20,7 @@ const (
 	ERATELIMIT    = "rate_limit"   // 429
 	ETOOLARGE     = "too_large"    // request body or value over its limit (413)
 	EINTERNAL     = "internal"     // anything else (500, "Something went wrong")
+	EUNAVAILABLE  = "unavailable"  // a dependency (the database) is down or timed out; retry later (503)
 )
 
 // Error is a domain error: a code for machines and a message safe to show to the caller. It

@@ -20,8 +20,8 @@ import (
 const internalMessage = "Something went wrong"
 
 // StatusOf maps a domain error code to an HTTP status: EINVALID and ECONFLICT 400, EVALIDATION
-// 422, ENOTFOUND 404, EUNAUTHORIZED 401, EFORBIDDEN 403, ERATELIMIT 429, ETOOLARGE 413, and 500
-// for EINTERNAL or any other code.
+// 422, ENOTFOUND 404, EUNAUTHORIZED 401, EFORBIDDEN 403, ERATELIMIT 429, ETOOLARGE 413,
+// EUNAVAILABLE 503, and 500 for EINTERNAL or any other code.
 func StatusOf(code string) int {
 	switch code {
 	case coffer.EINVALID, coffer.ECONFLICT:
@@ -38,6 +38,8 @@ func StatusOf(code string) int {
 		return http.StatusTooManyRequests
 	case coffer.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case coffer.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -60,6 +62,8 @@ func errorName(status int) string {
 		return "ValidationFailure"
 	case http.StatusTooManyRequests:
 		return "RateLimitError"
+	case http.StatusServiceUnavailable:
+		return "ServiceUnavailable"
 	default:
 		return "InternalServerError"
 	}
@@ -82,7 +86,8 @@ type errorBody struct {
 // WriteError writes err as the Infisical error body {"reqId","statusCode","message","error"}
 // with the status StatusOf its code. For a 500 the message is always "Something went wrong" and
 // err is logged to log (slog.Default() when nil) at level error with the request id, method and
-// path; it is never sent. For a 429 it sets Retry-After when err carries a RetryAfterError. A nil
+// path; it is never sent. For a 503 (EUNAVAILABLE) err is logged at level warn and Retry-After
+// is 1. For a 429 it sets Retry-After when err carries a RetryAfterError. A nil
 // err writes nothing.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if err == nil {
@@ -97,6 +102,15 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		}
 		log.ErrorContext(r.Context(), "request failed", "req_id", requestIDOf(w, r),
 			"method", r.Method, "path", r.URL.Path, "err", err.Error())
+	}
+	if status == http.StatusServiceUnavailable {
+		// A dependency is down: the detail is for operators, and the client may retry soon.
+		if log == nil {
+			log = slog.Default()
+		}
+		log.WarnContext(r.Context(), "request failed: dependency unavailable", "req_id", requestIDOf(w, r),
+			"method", r.Method, "path", r.URL.Path, "err", err.Error())
+		w.Header().Set("Retry-After", "1")
 	}
 	if status == http.StatusTooManyRequests {
 		var ra RetryAfterError

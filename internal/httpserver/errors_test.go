@@ -31,6 +31,8 @@ func TestWriteError(t *testing.T) {
 		{"forbidden", coffer.Errorf(coffer.EFORBIDDEN, "not allowed"), 403, "PermissionDenied", "not allowed", ""},
 		{"rate limit", coffer.Errorf(coffer.ERATELIMIT, "slow down"), 429, "RateLimitError", "slow down", ""},
 		{"too large", coffer.Errorf(coffer.ETOOLARGE, "value too large"), 413, "PayloadTooLarge", "value too large", ""},
+		{"unavailable", fmt.Errorf("query: %w", coffer.Errorf(coffer.EUNAVAILABLE, "The database is unavailable; retry shortly")), 503,
+			"ServiceUnavailable", "The database is unavailable; retry shortly", ""},
 		{"wrapped", fmt.Errorf("find: %w", coffer.Errorf(coffer.ENOTFOUND, "gone")), 404, "NotFound", "gone", ""},
 		{"internal", coffer.Errorf(coffer.EINTERNAL, "disk on fire"), 500, "InternalServerError", "Something went wrong", "disk on fire"},
 		{"unknown code", coffer.Errorf("weird", "odd detail"), 500, "InternalServerError", "Something went wrong", "odd detail"},
