@@ -41,6 +41,7 @@ type DB struct {
 	dialect string
 	w       *sql.DB // primary: the only handle that writes
 	r       *sql.DB // read pool (the same handle as w on PostgreSQL)
+	wake    jobWake // woken when a transaction that enqueued a job commits
 }
 
 // Open connects to the database named by dialect and dsn (a PostgreSQL URL, or an SQLite file
@@ -112,7 +113,9 @@ func (db *DB) Close() error {
 // Tx is a write transaction. Its methods are the DB's, run inside the transaction.
 type Tx struct {
 	conn
-	tx *sql.Tx
+	tx       *sql.Tx
+	wake     *jobWake
+	onCommit []func() // run after a successful commit
 }
 
 // InTx runs fn in one write transaction on the primary: committed when fn returns nil, rolled
@@ -126,12 +129,15 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	// Rolls back when fn fails, panics or calls runtime.Goexit (a no-op after Commit), so the
 	// connection (SQLite's only writer) is never left inside an open transaction.
 	defer sqltx.Rollback()
-	tx := &Tx{conn: conn{q: sqltx, d: db.conn.d, inTx: true}, tx: sqltx}
+	tx := &Tx{conn: conn{q: sqltx, d: db.conn.d, inTx: true}, tx: sqltx, wake: &db.wake}
 	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range tx.onCommit {
+		f()
 	}
 	return nil
 }
