@@ -28,10 +28,18 @@ type Config struct {
 	MaxBodyBytes    int64         // largest request body accepted
 	ShutdownTimeout time.Duration // how long in-flight requests get on shutdown
 	PprofListen     string        // address of the profiling endpoint; empty: none
+
+	// The network edge (see network.go).
+	ShutdownDrain      time.Duration // how long a stopping node stays up, not ready, before shutting down
+	TLSCertFile        string        // PEM certificate chain; with TLSKeyFile, COFFER_LISTEN serves HTTPS
+	TLSKeyFile         string        // PEM private key of TLSCertFile
+	HTTPRedirectListen string        // host:port of a plain-HTTP listener that redirects to HTTPS; empty: none
+	TrustedProxies     string        // comma-separated CIDRs whose X-Forwarded-For and PROXY headers are believed
+	ProxyProtocol      string        // off, on or optional: PROXY protocol v1/v2 on the listeners
 }
 
 // PublicURL returns the URL at which users reach the server, without a trailing slash: SiteURL
-// when set, otherwise http://HOST:PORT derived from Listen, with "localhost" for an empty or
+// when set, otherwise http://HOST:PORT (https:// with TLS) derived from Listen, with "localhost" for an empty or
 // unspecified host.
 func (c *Config) PublicURL() string {
 	if c.SiteURL != "" {
@@ -44,7 +52,11 @@ func (c *Config) PublicURL() string {
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	scheme := "http://"
+	if c.TLSCertFile != "" {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port)
 }
 
 // DatabaseDSN returns the database dialect, "postgres" or "sqlite", and what to open: the URL as

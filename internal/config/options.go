@@ -66,7 +66,25 @@ func table() []Option {
 		stringOption("COFFER_PPROF_LISTEN", "pprof-listen", "",
 			"Address (host:port) of a Go pprof endpoint, on its own listener; empty means none. Bind it to loopback: profiles show memory.",
 			func(c *Config) *string { return &c.PprofListen }).withCheck(checkPprofListen),
-	}
+		durationOption("COFFER_SHUTDOWN_DRAIN", "shutdown-drain", "15s",
+			"On SIGTERM, how long the node keeps serving while /readyz answers 503, so the load balancer deregisters it first; then COFFER_SHUTDOWN_TIMEOUT applies.",
+			func(c *Config) *time.Duration { return &c.ShutdownDrain }).withCheck(checkShutdownDrain),
+		stringOption("COFFER_TLS_CERT_FILE", "tls-cert-file", "",
+			"PEM certificate chain: with COFFER_TLS_KEY_FILE, COFFER_LISTEN serves HTTPS (TLS 1.2+, HSTS); both files are reloaded when they change.",
+			func(c *Config) *string { return &c.TLSCertFile }).withCheck(checkTLSFiles),
+		stringOption("COFFER_TLS_KEY_FILE", "tls-key-file", "",
+			"PEM private key of COFFER_TLS_CERT_FILE.",
+			func(c *Config) *string { return &c.TLSKeyFile }),
+		stringOption("COFFER_HTTP_REDIRECT_LISTEN", "http-redirect-listen", "",
+			"Address (host:port) of a plain-HTTP listener that answers 301 to HTTPS, except /healthz, /readyz and /api/status, which it serves; needs TLS. Empty means none.",
+			func(c *Config) *string { return &c.HTTPRedirectListen }).withCheck(checkHTTPRedirectListen),
+		stringOption("COFFER_TRUSTED_PROXIES", "trusted-proxies", "",
+			"Comma-separated CIDRs of load balancers: X-Forwarded-For is believed only from these peers, and PROXY protocol headers only from them when set.",
+			func(c *Config) *string { return &c.TrustedProxies }).withCheck(checkTrustedProxies),
+		stringOption("COFFER_PROXY_PROTOCOL", "proxy-protocol", "off",
+			"PROXY protocol v1/v2 on the listeners (an NLB): off, on (every connection must start with a header) or optional (a header is used if present; needs COFFER_TRUSTED_PROXIES).",
+			func(c *Config) *string { return &c.ProxyProtocol }).withCheck(checkProxyProtocol),
+		}
 }
 
 func stringOption(env, flag, def, desc string, field func(*Config) *string) Option {

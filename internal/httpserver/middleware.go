@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
@@ -26,10 +27,13 @@ type Options struct {
 	// Authenticate resolves a bearer token presented from ip into an actor; nil means no
 	// authentication (public routes only).
 	Authenticate func(ctx context.Context, token string, ip netip.Addr) (*coffer.Actor, error)
+	// TrustedProxies are the peers whose X-Forwarded-For header is believed (see clientIP).
+	TrustedProxies []netip.Prefix
 }
 
 // Wrap returns h wrapped, outermost first, in: panic recovery, request id, access log,
-// trailing-slash stripping, body limit, client IP and bearer-token authentication. The access
+// trailing-slash stripping, body limit, client IP (and VPC endpoint id) and bearer-token
+// authentication. The access
 // log has one line per request (Debug for /healthz, /readyz and /api/status, Info otherwise) and
 // never contains the Authorization header, the query string or the body.
 func Wrap(h http.Handler, opt Options) http.Handler {
@@ -60,6 +64,7 @@ func (s *stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	var id string
 	var ip netip.Addr
+	var vpce string
 	defer func() {
 		p := recover()
 		if p != nil && p != http.ErrAbortHandler {
@@ -72,7 +77,7 @@ func (s *stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				p = http.ErrAbortHandler // too late for a 500: cut the response short
 			}
 		}
-		s.accessLog(r, rec, path, id, ip, start)
+		s.accessLog(r, rec, path, id, ip, vpce, start)
 		if p != nil {
 			panic(p) // net/http aborts the response quietly
 		}
@@ -83,10 +88,13 @@ func (s *stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id = newRequestID()
 	}
 	rec.Header().Set(requestIDHeader, id)
-	ip = clientIP(r)
+	ip, vpce = clientIP(r, s.opt.TrustedProxies)
 	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 	ctx = withMaxBody(ctx, s.opt.MaxBodyBytes)
 	ctx = context.WithValue(ctx, clientIPKey{}, ip)
+	if vpce != "" {
+		ctx = coffer.NewContextWithVPCEndpointID(ctx, vpce)
+	}
 	r = r.WithContext(ctx)
 	if p := r.URL.Path; p != "/" && strings.HasSuffix(p, "/") {
 		u := *r.URL
@@ -134,7 +142,7 @@ func (s *stack) authenticate(r *http.Request, ip netip.Addr) (*http.Request, err
 
 // accessLog writes the one access-log line of a request: never its query string, headers
 // other than the user agent, or body.
-func (s *stack) accessLog(r *http.Request, rec *recorder, path, id string, ip netip.Addr, start time.Time) {
+func (s *stack) accessLog(r *http.Request, rec *recorder, path, id string, ip netip.Addr, vpce string, start time.Time) {
 	level := slog.LevelInfo
 	switch strings.TrimRight(path, "/") {
 	case "/healthz", "/readyz", "/api/status":
@@ -144,7 +152,7 @@ func (s *stack) accessLog(r *http.Request, rec *recorder, path, id string, ip ne
 	if status == 0 {
 		status = http.StatusOK
 	}
-	s.opt.Log.LogAttrs(r.Context(), level, "http request",
+	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", path),
 		slog.Int("status", status),
@@ -153,7 +161,11 @@ func (s *stack) accessLog(r *http.Request, rec *recorder, path, id string, ip ne
 		slog.String("req_id", id),
 		slog.String("ip", ipString(ip)),
 		slog.String("user_agent", r.UserAgent()),
-	)
+	}
+	if vpce != "" {
+		attrs = append(attrs, slog.String("vpce", vpce))
+	}
+	s.opt.Log.LogAttrs(r.Context(), level, "http request", attrs...)
 }
 
 func ipString(ip netip.Addr) string {
@@ -204,21 +216,60 @@ func newRequestID() string {
 }
 
 // ClientIP returns the client address of the request: the one the middleware resolved, or
-// outside the middleware the host of RemoteAddr. The zero Addr means unknown.
+// outside the middleware the host of RemoteAddr (or of the PROXY header). The zero Addr means
+// unknown.
 func ClientIP(r *http.Request) netip.Addr {
 	if ip, ok := r.Context().Value(clientIPKey{}).(netip.Addr); ok {
 		return ip
 	}
-	return clientIP(r)
+	ip, _ := clientIP(r, nil)
+	return ip
 }
 
-// clientIP is the one place that decides the real client address of a request. For now it is
-// the host of RemoteAddr; trusted proxies and the PROXY protocol will extend it.
-func clientIP(r *http.Request) netip.Addr {
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+// clientIP is the one place that decides the real client address of a request, and the AWS
+// VPC endpoint id it came through:
+//   - A connection that began with a PROXY protocol header (believed only from trusted proxies,
+//     see ProxyListener) comes from the header's source address, and X-Forwarded-For is not
+//     consulted: the header is what the load balancer saw. The VPC endpoint id is the header's
+//     AWS TLV (PrivateLink), "" otherwise.
+//   - Otherwise the TCP peer is the client, unless it is in trusted: then X-Forwarded-For is
+//     walked from the right, skipping trusted hops, and the first untrusted address is the
+//     client (the leftmost one when all are trusted; the last good hop when an entry does not
+//     parse). An untrusted peer's X-Forwarded-For is ignored.
+func clientIP(r *http.Request, trusted []netip.Prefix) (netip.Addr, string) {
+	if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
+		if ip, vpce, ok := connOrigin(c); ok {
+			return ip, vpce
+		}
+	}
+	peer := remoteIP(r.RemoteAddr)
+	if !inPrefixes(trusted, peer) {
+		return peer, ""
+	}
+	hops := r.Header.Values("X-Forwarded-For")
+	ip := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		parts := strings.Split(hops[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return ip, ""
+			}
+			ip = hop.Unmap()
+			if !inPrefixes(trusted, ip) {
+				return ip, ""
+			}
+		}
+	}
+	return ip, ""
+}
+
+// remoteIP is the host of an http.Request's RemoteAddr.
+func remoteIP(addr string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
 		return ap.Addr().Unmap()
 	}
-	if ip, err := netip.ParseAddr(r.RemoteAddr); err == nil {
+	if ip, err := netip.ParseAddr(addr); err == nil {
 		return ip.Unmap()
 	}
 	return netip.Addr{}
