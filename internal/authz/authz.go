@@ -33,6 +33,7 @@ const (
 	Identities Subject = "identities"
 	Members    Subject = "members"
 	Settings   Subject = "settings"
+	AuditLogs  Subject = "audit-logs" // read only; project admins
 )
 
 // allActions is every action.
@@ -42,7 +43,7 @@ var allActions = []Action{Read, Create, Edit, Delete}
 var roleRules = map[string]map[Subject][]Action{
 	coffer.RoleAdmin: {
 		Secrets: allActions, Folders: allActions, Imports: allActions, Tags: allActions,
-		Identities: allActions, Members: allActions, Settings: allActions,
+		Identities: allActions, Members: allActions, Settings: allActions, AuditLogs: {Read},
 	},
 	coffer.RoleMember: {
 		Secrets: allActions, Folders: allActions, Imports: allActions, Tags: allActions,
