@@ -200,6 +200,13 @@ func (db *DB) RetryJob(ctx context.Context, j Job, runAt time.Time, errMsg strin
 		j, JobPending, ms(runAt), truncateError(errMsg), ms(now))
 }
 
+// ReleaseJob returns an interrupted job (its node is shutting down) to pending, due now, and
+// does not count the attempt.
+func (db *DB) ReleaseJob(ctx context.Context, j Job, errMsg string, now time.Time) (bool, error) {
+	return db.finishJob(ctx, `UPDATE jobs SET status = ?, attempts = attempts - 1, run_at = ?, locked_by = '', locked_until = 0,
+ last_error = ?, updated_at = ?`, j, JobPending, ms(now), truncateError(errMsg), ms(now))
+}
+
 // KillJob marks a job dead, keeping errMsg (truncated): it is not tried again.
 func (db *DB) KillJob(ctx context.Context, j Job, errMsg string, now time.Time) (bool, error) {
 	return db.finishJob(ctx, `UPDATE jobs SET status = ?, locked_by = '', locked_until = 0, last_error = ?, updated_at = ?`,
@@ -312,9 +319,11 @@ func (c conn) CountJobs(ctx context.Context) ([]JobCount, error) {
 }
 
 // EnsureSchedule creates a periodic job's row, first due at next, unless it exists.
-func (c conn) EnsureSchedule(ctx context.Context, name string, next time.Time) error {
-	_, err := c.exec(ctx, `INSERT INTO job_schedules (name, next_run_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, ms(next))
-	return err
+func (db *DB) EnsureSchedule(ctx context.Context, name string, next time.Time) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO job_schedules (name, next_run_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, ms(next))
+		return err
+	})
 }
 
 // ScheduleNext returns when a periodic job is next due.
@@ -330,13 +339,17 @@ func (c conn) ScheduleNext(ctx context.Context, name string) (time.Time, error) 
 // ClaimSchedule moves a periodic job's next run from seen (the value read by ScheduleNext) to
 // next, and reports whether this call did it: of the nodes that read the same seen, exactly
 // one wins, whatever their clocks say, and runs the period.
-func (c conn) ClaimSchedule(ctx context.Context, name string, seen, next, now time.Time, node string) (bool, error) {
-	res, err := c.exec(ctx, `UPDATE job_schedules SET next_run_at = ?, last_run_at = ?, last_node = ? WHERE name = ? AND next_run_at = ?`,
-		ms(next), ms(now), node, name, ms(seen))
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
+func (db *DB) ClaimSchedule(ctx context.Context, name string, seen, next, now time.Time, node string) (bool, error) {
+	var n int64
+	err := db.InTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `UPDATE job_schedules SET next_run_at = ?, last_run_at = ?, last_node = ? WHERE name = ? AND next_run_at = ?`,
+			ms(next), ms(now), node, name, ms(seen))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	return n == 1, err
 }
 
