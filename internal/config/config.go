@@ -29,6 +29,11 @@ type Config struct {
 	ShutdownTimeout time.Duration // how long in-flight requests get on shutdown
 	PprofListen     string        // address of the profiling endpoint; empty: none
 
+	// PostgreSQL replicas and pool (see database.go); SQLite ignores them.
+	DatabaseReadReplicas     string        // secret; comma-separated postgres:// URLs, see ReadReplicaURLs
+	DatabaseMaxConns         int64         // pool size per database; 0: automatic
+	DatabaseStatementTimeout time.Duration // statement_timeout of every connection; 0: none
+
 	// The network edge (see network.go).
 	ShutdownDrain      time.Duration // how long a stopping node stays up, not ready, before shutting down
 	TLSCertFile        string        // PEM certificate chain; with TLSKeyFile, COFFER_LISTEN serves HTTPS

@@ -47,11 +47,7 @@ func checkDatabaseURL(c *Config) error {
 		return nil
 	}
 	if dialect, _ := c.DatabaseDSN(); dialect == "postgres" {
-		// url.Parse errors quote the URL, password included: never wrap them.
-		if u, err := url.Parse(v); err != nil || u.Fragment != "" {
-			return errors.New("COFFER_DATABASE_URL: not a valid postgres:// URL (is a special character in the password not percent-encoded?)")
-		}
-		return nil
+		return checkPostgresURL("COFFER_DATABASE_URL", v) // see database.go
 	}
 	if path, ok := sqlitePath(v); ok {
 		if path == "" || strings.ContainsAny(path, "?#") {

@@ -55,7 +55,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	db, err := store.Open(ctx, dialect, dsn, store.Options{})
+	db, err := store.Open(ctx, dialect, dsn, dbOptions(cfg, log)) // see dbsession.go
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +86,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	a.Routes(mux)
 	mux.Handle("/", httpserver.Adapter{Log: log}.H(notFound))
 	h := httpserver.Wrap(mux, httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate})
+	h = withDBSession(h) // see dbsession.go
 	log.Info("coffer node ready to serve", "database", dialect, "root_key_id", keys.RootKeyID())
 	return &Server{Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now}, nil
 }

@@ -22,7 +22,7 @@ func scanFolder(s interface{ Scan(...any) error }) (*coffer.Folder, error) {
 }
 
 func (c conn) folders(ctx context.Context, where string, args ...any) ([]*coffer.Folder, error) {
-	rows, err := c.query(ctx, `SELECT `+folderColumns+` FROM folders WHERE `+where, args...)
+	rows, err := c.replica().query(ctx, `SELECT `+folderColumns+` FROM folders WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (c conn) CreateFolder(ctx context.Context, f *coffer.Folder) error {
 
 // FindFolderByPath returns the folder at a canonical path of an environment.
 func (c conn) FindFolderByPath(ctx context.Context, envID, path string) (*coffer.Folder, error) {
-	f, err := scanFolder(c.queryRow(ctx, `SELECT `+folderColumns+` FROM folders WHERE environment_id = ? AND path = ?`+c.forUpdate(), envID, path))
+	f, err := scanFolder(c.replica().queryRow(ctx, `SELECT `+folderColumns+` FROM folders WHERE environment_id = ? AND path = ?`+c.forUpdate(), envID, path))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("folder")
 	}
@@ -60,7 +60,7 @@ func (c conn) FindFolderByPath(ctx context.Context, envID, path string) (*coffer
 
 // FindFolder returns a folder by id.
 func (c conn) FindFolder(ctx context.Context, id string) (*coffer.Folder, error) {
-	f, err := scanFolder(c.queryRow(ctx, `SELECT `+folderColumns+` FROM folders WHERE id = ?`, id))
+	f, err := scanFolder(c.replica().queryRow(ctx, `SELECT `+folderColumns+` FROM folders WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("folder")
 	}

@@ -26,7 +26,7 @@ func scanImport(sc interface{ Scan(...any) error }) (*coffer.SecretImport, error
 
 // ListSecretImports returns the imports of a folder by position.
 func (c conn) ListSecretImports(ctx context.Context, folderID string) ([]*coffer.SecretImport, error) {
-	rows, err := c.query(ctx, importSelect+`WHERE i.folder_id = ? ORDER BY i.position, i.created_at`, folderID)
+	rows, err := c.replica().query(ctx, importSelect+`WHERE i.folder_id = ? ORDER BY i.position, i.created_at`, folderID)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (c conn) ListSecretImports(ctx context.Context, folderID string) ([]*coffer
 
 // FindSecretImport returns an import by id.
 func (c conn) FindSecretImport(ctx context.Context, id string) (*coffer.SecretImport, error) {
-	i, err := scanImport(c.queryRow(ctx, importSelect+`WHERE i.id = ?`, id))
+	i, err := scanImport(c.replica().queryRow(ctx, importSelect+`WHERE i.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("secret import")
 	}

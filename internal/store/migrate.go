@@ -35,7 +35,11 @@ func (db *DB) provider() (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	return goose.NewProvider(gd, db.w, sub, opts...)
+	h := db.w
+	if db.mig != nil {
+		h = db.mig // PostgreSQL: no statement_timeout for migrations
+	}
+	return goose.NewProvider(gd, h, sub, opts...)
 }
 
 // Migrate applies every pending migration. Safe to call from many nodes at once.

@@ -58,7 +58,7 @@ func (c conn) CreateOrganization(ctx context.Context, o *coffer.Organization) er
 func (c conn) FindOrganization(ctx context.Context, id string) (*coffer.Organization, error) {
 	var o coffer.Organization
 	var created, updated int64
-	err := c.queryRow(ctx, `SELECT id, name, slug, created_at, updated_at FROM organizations WHERE id = ?`, id).
+	err := c.replica().queryRow(ctx, `SELECT id, name, slug, created_at, updated_at FROM organizations WHERE id = ?`, id).
 		Scan(&o.ID, &o.Name, &o.Slug, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("organization")
@@ -108,7 +108,7 @@ func (c conn) PutMembership(ctx context.Context, scope string, m *coffer.Members
 func (c conn) FindMembership(ctx context.Context, scope, scopeID string, kind coffer.ActorKind, actorID string) (*coffer.Membership, error) {
 	var m coffer.Membership
 	var created, updated int64
-	err := c.queryRow(ctx, `SELECT id, `+scopeColumn(scope)+`, actor_kind, actor_id, role, created_at, updated_at FROM `+scope+
+	err := c.replica().queryRow(ctx, `SELECT id, `+scopeColumn(scope)+`, actor_kind, actor_id, role, created_at, updated_at FROM `+scope+
 		` WHERE `+scopeColumn(scope)+` = ? AND actor_kind = ? AND actor_id = ?`, scopeID, kind, actorID).
 		Scan(&m.ID, &m.ScopeID, &m.ActorKind, &m.ActorID, &m.Role, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -122,7 +122,7 @@ func (c conn) FindMembership(ctx context.Context, scope, scopeID string, kind co
 
 // ListMemberships returns the memberships of a scope, oldest first.
 func (c conn) ListMemberships(ctx context.Context, scope, scopeID string) ([]*coffer.Membership, error) {
-	rows, err := c.query(ctx, `SELECT id, `+scopeColumn(scope)+`, actor_kind, actor_id, role, created_at, updated_at FROM `+scope+
+	rows, err := c.replica().query(ctx, `SELECT id, `+scopeColumn(scope)+`, actor_kind, actor_id, role, created_at, updated_at FROM `+scope+
 		` WHERE `+scopeColumn(scope)+` = ? ORDER BY created_at, id`, scopeID)
 	if err != nil {
 		return nil, err

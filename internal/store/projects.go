@@ -73,7 +73,7 @@ func (c conn) FindProjectBySlug(ctx context.Context, orgID, slug string) (*coffe
 }
 
 func (c conn) findProject(ctx context.Context, where string, args ...any) (*coffer.Project, error) {
-	p, err := scanProject(c.queryRow(ctx, `SELECT `+projectColumns+` FROM projects WHERE `+where, args...))
+	p, err := scanProject(c.replica().queryRow(ctx, `SELECT `+projectColumns+` FROM projects WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("project")
 	} else if err != nil {
@@ -87,7 +87,7 @@ func (c conn) findProject(ctx context.Context, where string, args ...any) (*coff
 
 // ListProjects returns the projects of an organization, by name, with their environments.
 func (c conn) ListProjects(ctx context.Context, orgID string) ([]*coffer.Project, error) {
-	rows, err := c.query(ctx, `SELECT `+projectColumns+` FROM projects WHERE org_id = ? ORDER BY name, id`, orgID)
+	rows, err := c.replica().query(ctx, `SELECT `+projectColumns+` FROM projects WHERE org_id = ? ORDER BY name, id`, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (c conn) ListEnvironments(ctx context.Context, projectID string) ([]coffer.
 }
 
 func (c conn) environments(ctx context.Context, where string, args ...any) ([]coffer.Environment, error) {
-	rows, err := c.query(ctx, `SELECT id, project_id, name, slug, position, created_at, updated_at FROM environments WHERE `+where+` ORDER BY position, created_at`, args...)
+	rows, err := c.replica().query(ctx, `SELECT id, project_id, name, slug, position, created_at, updated_at FROM environments WHERE `+where+` ORDER BY position, created_at`, args...)
 	if err != nil {
 		return nil, err
 	}

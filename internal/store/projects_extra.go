@@ -24,7 +24,7 @@ func (c conn) LockProject(ctx context.Context, id string) error {
 // ListActorProjectRoles returns the roles an actor holds through project memberships in the
 // projects of an organization, keyed by project id.
 func (c conn) ListActorProjectRoles(ctx context.Context, orgID string, kind coffer.ActorKind, actorID string) (map[string]string, error) {
-	rows, err := c.query(ctx, `SELECT m.project_id, m.role FROM project_memberships m JOIN projects p ON p.id = m.project_id
+	rows, err := c.replica().query(ctx, `SELECT m.project_id, m.role FROM project_memberships m JOIN projects p ON p.id = m.project_id
  WHERE p.org_id = ? AND m.actor_kind = ? AND m.actor_id = ?`, orgID, kind, actorID)
 	if err != nil {
 		return nil, err

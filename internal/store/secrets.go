@@ -67,7 +67,7 @@ func (c conn) FindSecrets(ctx context.Context, f SecretFilter) ([]*SealedSecret,
 		return nil, nil
 	}
 	where, args := secretWhere(f)
-	rows, err := c.query(ctx, `SELECT `+secretColumns+secretFrom+`WHERE `+where+` ORDER BY f.path, s.name, s.type DESC`, args...)
+	rows, err := c.replica().query(ctx, `SELECT `+secretColumns+secretFrom+`WHERE `+where+` ORDER BY f.path, s.name, s.type DESC`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func secretWhere(f SecretFilter) (string, []any) {
 
 // loadTags fills the Tags of the secrets selected by where.
 func (c conn) loadTags(ctx context.Context, secrets []*SealedSecret, where string, args []any) error {
-	rows, err := c.query(ctx, `SELECT st.secret_id, t.id, t.project_id, t.slug, t.name, t.color, t.created_at, t.updated_at
+	rows, err := c.replica().query(ctx, `SELECT st.secret_id, t.id, t.project_id, t.slug, t.name, t.color, t.created_at, t.updated_at
  FROM secret_tags st JOIN tags t ON t.id = st.tag_id JOIN secrets s ON s.id = st.secret_id WHERE `+where+` ORDER BY t.slug`, args...)
 	if err != nil {
 		return err
@@ -141,7 +141,7 @@ func (c conn) FindSecret(ctx context.Context, folderID string, typ coffer.Secret
 	if typ == coffer.SecretShared {
 		ownerID = ""
 	}
-	s, err := scanSecret(c.queryRow(ctx, `SELECT `+secretColumns+secretFrom+
+	s, err := scanSecret(c.replica().queryRow(ctx, `SELECT `+secretColumns+secretFrom+
 		`WHERE s.folder_id = ? AND s.type = ? AND s.owner_id = ? AND s.name = ?`+c.forUpdateOf("s"), folderID, typ, ownerID, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("secret")
@@ -250,7 +250,7 @@ func scanVersion(sc interface{ Scan(...any) error }) (*SealedVersion, error) {
 
 // ListSecretVersions returns a secret's kept versions, newest first.
 func (c conn) ListSecretVersions(ctx context.Context, secretID string, offset, limit int) ([]*SealedVersion, error) {
-	rows, err := c.query(ctx, `SELECT `+versionColumns+` FROM secret_versions WHERE secret_id = ? ORDER BY version DESC LIMIT ? OFFSET ?`,
+	rows, err := c.replica().query(ctx, `SELECT `+versionColumns+` FROM secret_versions WHERE secret_id = ? ORDER BY version DESC LIMIT ? OFFSET ?`,
 		secretID, limit, offset)
 	if err != nil {
 		return nil, err
@@ -269,7 +269,7 @@ func (c conn) ListSecretVersions(ctx context.Context, secretID string, offset, l
 
 // FindSecretVersion returns one kept version of a secret.
 func (c conn) FindSecretVersion(ctx context.Context, secretID string, version int) (*SealedVersion, error) {
-	v, err := scanVersion(c.queryRow(ctx, `SELECT `+versionColumns+` FROM secret_versions WHERE secret_id = ? AND version = ?`, secretID, version))
+	v, err := scanVersion(c.replica().queryRow(ctx, `SELECT `+versionColumns+` FROM secret_versions WHERE secret_id = ? AND version = ?`, secretID, version))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("secret version")
 	}

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
@@ -29,10 +30,20 @@ const (
 	Postgres = "postgres"
 )
 
-// Options tune a DB. The zero value is usable.
+// Options tune a DB. The zero value is usable. PostgreSQL only: SQLite ignores all but
+// MaxOpenConns.
 type Options struct {
-	// MaxOpenConns bounds the PostgreSQL pool and the SQLite read pool.
+	// MaxOpenConns bounds the PostgreSQL pool (of the primary, and of each replica) and the
+	// SQLite read pool; 0 means 4 per CPU, at least 4.
 	MaxOpenConns int
+	// ReadReplicas are PostgreSQL URLs of read replicas (see replicas.go). They are not dialed
+	// by Open: a replica that is down at start only sends its reads to the primary.
+	ReadReplicas []string
+	// StatementTimeout is the statement_timeout of every connection but the migrations'; 0
+	// means the server's default (usually none).
+	StatementTimeout time.Duration
+	// Log receives replica state changes; slog.Default() when nil.
+	Log *slog.Logger
 }
 
 // DB is a handle to the database: safe for concurrent use.
@@ -41,6 +52,8 @@ type DB struct {
 	dialect string
 	w       *sql.DB // primary: the only handle that writes
 	r       *sql.DB // read pool (the same handle as w on PostgreSQL)
+	mig     *sql.DB // PostgreSQL: the primary without statement_timeout, for migrations
+	rt      *router // PostgreSQL read replicas; nil when none
 	wake    jobWake // woken when a transaction that enqueued a job commits
 }
 
@@ -54,13 +67,9 @@ func Open(ctx context.Context, dialect, dsn string, opt Options) (*DB, error) {
 	var err error
 	switch dialect {
 	case Postgres:
-		if db.w, err = sql.Open("pgx", dsn); err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+		if err := db.openPostgres(dsn, opt); err != nil {
+			return nil, err
 		}
-		db.w.SetMaxOpenConns(opt.MaxOpenConns)
-		db.w.SetMaxIdleConns(opt.MaxOpenConns)
-		db.w.SetConnMaxIdleTime(5 * time.Minute)
-		db.r = db.w
 	case SQLite:
 		// One writer connection serializes writes in Go instead of failing with SQLITE_BUSY;
 		// BEGIN IMMEDIATE takes the write lock up front. Readers open the file read-only.
@@ -88,7 +97,7 @@ func Open(ctx context.Context, dialect, dsn string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 	}
-	db.conn = conn{q: db.r, d: dialects[dialect]}
+	db.conn = conn{q: db.r, d: dialects[dialect], rt: db.rt}
 	return db, nil
 }
 
@@ -96,11 +105,19 @@ func Open(ctx context.Context, dialect, dsn string, opt Options) (*DB, error) {
 func (db *DB) Dialect() string { return db.dialect }
 
 // Ping checks that the primary answers.
-func (db *DB) Ping(ctx context.Context) error { return db.w.PingContext(ctx) }
+func (db *DB) Ping(ctx context.Context) error { return db.conn.d.mapError(db.w.PingContext(ctx)) }
 
 // Close closes every connection.
 func (db *DB) Close() error {
 	var errs []error
+	if db.rt != nil {
+		for _, r := range db.rt.replicas {
+			errs = append(errs, r.db.Close())
+		}
+	}
+	if db.mig != nil {
+		errs = append(errs, db.mig.Close())
+	}
 	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())
 	}
@@ -120,11 +137,11 @@ type Tx struct {
 
 // InTx runs fn in one write transaction on the primary: committed when fn returns nil, rolled
 // back otherwise. All writes of one request go through one InTx, so they land together or not
-// at all.
+// at all. Once it commits, the later reads of ctx's session go to the primary.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	sqltx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", db.conn.d.mapError(err))
 	}
 	// Rolls back when fn fails, panics or calls runtime.Goexit (a no-op after Commit), so the
 	// connection (SQLite's only writer) is never left inside an open transaction.
@@ -134,8 +151,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	if err := sqltx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", db.conn.d.mapError(err))
 	}
+	markWrote(ctx)
 	for _, f := range tx.onCommit {
 		f()
 	}
@@ -154,6 +172,18 @@ type conn struct {
 	q    queryer
 	d    *dialect
 	inTx bool
+	rt   *router // read replicas, when this is the DB's conn and there are any
+	lag  bool    // reads may go to a replica (see replica)
+}
+
+// replica returns c for a replica-eligible read: one that may be stale by a moment of
+// replication lag (see replicas.go). Inside a transaction, or without replicas, it is c.
+func (c conn) replica() conn {
+	if c.inTx || c.rt == nil {
+		return c
+	}
+	c.lag = true
+	return c
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -162,12 +192,60 @@ func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := c.q.QueryContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if r := c.pick(ctx); r != nil {
+		rows, err := r.db.QueryContext(ctx, query, args...)
+		if err == nil {
+			c.rt.served(r)
+			return rows, nil
+		} else if ctx.Err() != nil {
+			return nil, c.d.mapError(err)
+		}
+		c.rt.failed(r, err)
+	}
+	rows, err := c.q.QueryContext(ctx, query, args...)
 	return rows, c.d.mapError(err)
 }
 
-func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, c.d.rebind(query), args...)
+// queryRow runs a query for one row when the row is scanned.
+func (c conn) queryRow(ctx context.Context, query string, args ...any) *row {
+	return &row{c: c, ctx: ctx, query: c.d.rebind(query), args: args}
+}
+
+func (c conn) pick(ctx context.Context) *replica {
+	if !c.lag {
+		return nil
+	}
+	return c.rt.pick(ctx)
+}
+
+// row is the result of queryRow: like *sql.Row, but the query runs in Scan, so that a replica
+// that fails, or finds no row, can be replaced by the primary.
+type row struct {
+	c     conn
+	ctx   context.Context
+	query string
+	args  []any
+}
+
+// Scan runs the query and copies the first row's columns into dest; sql.ErrNoRows when none.
+func (r *row) Scan(dest ...any) error {
+	c := r.c
+	if rep := c.pick(r.ctx); rep != nil {
+		err := rep.db.QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...)
+		switch {
+		case err == nil:
+			c.rt.served(rep)
+			return nil
+		case errors.Is(err, sql.ErrNoRows):
+			c.rt.served(rep) // not found on the replica: perhaps not yet; ask the primary
+		case r.ctx.Err() != nil:
+			return c.d.mapError(err)
+		default:
+			c.rt.failed(rep, err)
+		}
+	}
+	return c.d.mapError(c.q.QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...))
 }
 
 // forUpdate returns the row-locking suffix for a SELECT inside a write transaction.
@@ -209,10 +287,16 @@ func (d *dialect) rebind(q string) string {
 }
 
 // mapError turns a unique-constraint violation into an ECONFLICT (the caller usually checks
-// first and gives a better message; this catches races).
+// first and gives a better message; this catches races), and a database that cannot be reached
+// or did not answer in time into an EUNAVAILABLE.
 func (d *dialect) mapError(err error) error {
-	if err != nil && d.isUnique(err) {
+	switch {
+	case err == nil:
+		return nil
+	case d.isUnique(err):
 		return &conflictError{err: err}
+	case unavailable(err):
+		return &unavailableError{err: err}
 	}
 	return err
 }

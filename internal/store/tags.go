@@ -39,7 +39,7 @@ func (c conn) FindTagBySlug(ctx context.Context, projectID, slug string) (*coffe
 }
 
 func (c conn) findTag(ctx context.Context, where string, args ...any) (*coffer.Tag, error) {
-	t, err := scanTagWith(c.queryRow(ctx, `SELECT `+tagColumns+` FROM tags WHERE `+where, args...))
+	t, err := scanTagWith(c.replica().queryRow(ctx, `SELECT `+tagColumns+` FROM tags WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("tag")
 	}
@@ -48,7 +48,7 @@ func (c conn) findTag(ctx context.Context, where string, args ...any) (*coffer.T
 
 // ListTags returns a project's tags by slug.
 func (c conn) ListTags(ctx context.Context, projectID string) ([]*coffer.Tag, error) {
-	rows, err := c.query(ctx, `SELECT `+tagColumns+` FROM tags WHERE project_id = ? ORDER BY slug`, projectID)
+	rows, err := c.replica().query(ctx, `SELECT `+tagColumns+` FROM tags WHERE project_id = ? ORDER BY slug`, projectID)
 	if err != nil {
 		return nil, err
 	}
