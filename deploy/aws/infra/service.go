@@ -102,7 +102,10 @@ func newService(scope constructs.Construct, opts Options, p *params, n *network,
 	if opts.Variant == Public {
 		env["COFFER_TRUSTED_PROXIES"] = jsii.String(opts.VPCCIDR) // the ALB's addresses
 	} else if opts.NLBMode == NLBTCP {
-		env["COFFER_PROXY_PROTOCOL"] = jsii.String("on")
+		// optional, not on: whether the NLB's health checks carry the header does not matter,
+		// and a header is believed only from the VPC (the NLB's addresses).
+		env["COFFER_PROXY_PROTOCOL"] = jsii.String("optional")
+		env["COFFER_TRUSTED_PROXIES"] = jsii.String(opts.VPCCIDR)
 		env["COFFER_TLS_CERT_FILE"] = jsii.String(tlsCertPath)
 		env["COFFER_TLS_KEY_FILE"] = jsii.String(tlsKeyPath)
 	}
