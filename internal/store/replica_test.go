@@ -104,9 +104,23 @@ func TestReplicaReads(t *testing.T) {
 	if !f.sees(t, store.Primary(store.WithSession(ctx)), lagged) {
 		t.Error("a Primary read did not read from the primary")
 	}
-	got, err := f.db.FindProject(store.WithSession(ctx), lagged.ID)
+	// A lookup that misses on the replica finds the row on the primary, and the rest of its
+	// request reads from the primary: the replica is behind what this request needs.
+	behind := store.WithSession(ctx)
+	got, err := f.db.FindProject(behind, lagged.ID)
 	if err != nil || got.ID != lagged.ID {
 		t.Errorf("FindProject of a project the replica lacks = %v, %v; want it found on the primary", got, err)
+	}
+	if !f.sees(t, behind, lagged) {
+		t.Error("after a lookup found only on the primary, the session still reads from the lagging replica")
+	}
+	// A lookup that misses everywhere changes nothing.
+	missing := store.WithSession(ctx)
+	if _, err := f.db.FindProject(missing, store.NewID()); coffer.ErrorCode(err) != coffer.ENOTFOUND {
+		t.Errorf("FindProject of no project: %v", err)
+	}
+	if f.sees(t, missing, lagged) {
+		t.Error("a lookup that found nothing anywhere moved the session to the primary")
 	}
 
 	// The request that wrote reads its write, and the writes of others, from the primary.

@@ -25,13 +25,16 @@ import (
 //
 // A single-row lookup that finds nothing on the replica is retried on the primary, so that a
 // row created a moment ago (by another request, or through another node) is found even while
-// the replica lags. Lists are not retried: a list may miss, for a moment of lag, what another
-// request wrote; the request that wrote reads from the primary. See README "Read replicas".
+// the replica lags; when the primary has it, the replica is behind for this request, and its
+// later reads go to the primary too (a project just created is found, and so are its
+// environments, listed next). Lists are not retried: a list may miss, for a moment of lag,
+// what another request wrote; the request that wrote reads from the primary. See README
+// "Read replicas".
 
 // session is what one request shares with the store.
 type session struct {
-	wrote atomic.Bool  // a write transaction of the request committed
-	pin   atomic.Int32 // 1 + index of the replica this request reads from; 0: none chosen yet
+	primary atomic.Bool  // a write of the request committed, or the replica proved behind it
+	pin     atomic.Int32 // 1 + index of the replica this request reads from; 0: none chosen yet
 }
 
 type sessionKey struct{}
@@ -56,10 +59,11 @@ func sessionOf(ctx context.Context) *session {
 	return s
 }
 
-// markWrote records that a write transaction of ctx's request committed.
-func markWrote(ctx context.Context) {
+// usePrimary sends the later reads of ctx's request to the primary: the request wrote, or the
+// replica proved to lag behind what it needs.
+func usePrimary(ctx context.Context) {
 	if s := sessionOf(ctx); s != nil {
-		s.wrote.Store(true)
+		s.primary.Store(true)
 	}
 }
 
@@ -94,7 +98,7 @@ func (rt *router) pick(ctx context.Context) *replica {
 		return nil
 	}
 	s := sessionOf(ctx)
-	if s == nil || s.wrote.Load() || ctx.Value(primaryKey{}) != nil {
+	if s == nil || s.primary.Load() || ctx.Value(primaryKey{}) != nil {
 		return nil
 	}
 	now := rt.now()

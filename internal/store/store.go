@@ -153,7 +153,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", db.conn.d.mapError(err))
 	}
-	markWrote(ctx)
+	usePrimary(ctx)
 	for _, f := range tx.onCommit {
 		f()
 	}
@@ -231,6 +231,7 @@ type row struct {
 // Scan runs the query and copies the first row's columns into dest; sql.ErrNoRows when none.
 func (r *row) Scan(dest ...any) error {
 	c := r.c
+	missed := false
 	if rep := c.pick(r.ctx); rep != nil {
 		err := rep.db.QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...)
 		switch {
@@ -239,13 +240,18 @@ func (r *row) Scan(dest ...any) error {
 			return nil
 		case errors.Is(err, sql.ErrNoRows):
 			c.rt.served(rep) // not found on the replica: perhaps not yet; ask the primary
+			missed = true
 		case r.ctx.Err() != nil:
 			return c.d.mapError(err)
 		default:
 			c.rt.failed(rep, err)
 		}
 	}
-	return c.d.mapError(c.q.QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...))
+	err := c.q.QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...)
+	if missed && err == nil {
+		usePrimary(r.ctx) // the replica lags behind this request: the rest of it reads the primary
+	}
+	return c.d.mapError(err)
 }
 
 // forUpdate returns the row-locking suffix for a SELECT inside a write transaction.
