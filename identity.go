@@ -50,8 +50,11 @@ type UniversalAuth struct {
 	AccessTokenNumUsesLimit int
 	ClientSecretTrustedIPs  []TrustedIP
 	AccessTokenTrustedIPs   []TrustedIP
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	// TrustedVPCEndpointIDs limits login and every access token of the identity to requests
+	// that came through one of these AWS VPC endpoints (vpce-…); empty means any origin.
+	TrustedVPCEndpointIDs []string
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // TrustedIP is one entry of a trusted-IP list: an address or a CIDR block.
@@ -100,6 +103,8 @@ type AccessToken struct {
 	RenewedAt      time.Time
 	// TrustedIPs is the identity's access-token trusted-IP list, read with the token.
 	TrustedIPs []TrustedIP
+	// TrustedVPCEndpointIDs is the identity's trusted VPC endpoint list, read with the token.
+	TrustedVPCEndpointIDs []string
 }
 
 // ExpiresAt returns when the token stops being valid (zero when never).

@@ -204,6 +204,9 @@ type universalAuthBody struct {
 	AccessTokenNumUsesLimit *int           `json:"accessTokenNumUsesLimit"`
 	ClientSecretTrustedIPs  *[]trustedIPIn `json:"clientSecretTrustedIps"`
 	AccessTokenTrustedIPs   *[]trustedIPIn `json:"accessTokenTrustedIps"`
+	// TrustedVPCEndpointIDs is Coffer's own: the AWS VPC endpoints (vpce-…) the identity may
+	// log in and use its tokens through; empty means any.
+	TrustedVPCEndpointIDs *[]string `json:"trustedVpcEndpointIds"`
 }
 
 type trustedIPIn struct {
@@ -224,7 +227,7 @@ func ipList(in *[]trustedIPIn) *[]string {
 func (b universalAuthBody) input() identity.UniversalAuthInput {
 	return identity.UniversalAuthInput{AccessTokenTTL: b.AccessTokenTTL, AccessTokenMaxTTL: b.AccessTokenMaxTTL,
 		AccessTokenNumUsesLimit: b.AccessTokenNumUsesLimit, ClientSecretTrustedIPs: ipList(b.ClientSecretTrustedIPs),
-		AccessTokenTrustedIPs: ipList(b.AccessTokenTrustedIPs)}
+		AccessTokenTrustedIPs: ipList(b.AccessTokenTrustedIPs), TrustedVPCEndpointIDs: b.TrustedVPCEndpointIDs}
 }
 
 func writeUniversalAuth(w http.ResponseWriter, r *http.Request, ua *coffer.UniversalAuth, err error) error {

@@ -218,6 +218,7 @@ type wireUniversalAuth struct {
 	AccessTokenNumUsesLimit int                `json:"accessTokenNumUsesLimit"`
 	ClientSecretTrustedIPs  []coffer.TrustedIP `json:"clientSecretTrustedIps"`
 	AccessTokenTrustedIPs   []coffer.TrustedIP `json:"accessTokenTrustedIps"`
+	TrustedVPCEndpointIDs   []string           `json:"trustedVpcEndpointIds"` // Coffer's own; [] means any
 	CreatedAt               string             `json:"createdAt"`
 	UpdatedAt               string             `json:"updatedAt"`
 }
@@ -226,7 +227,8 @@ func toUniversalAuth(u *coffer.UniversalAuth) wireUniversalAuth {
 	return wireUniversalAuth{ID: u.ID, ClientID: u.ClientID, IdentityID: u.IdentityID, AccessTokenTTL: u.AccessTokenTTL,
 		AccessTokenMaxTTL: u.AccessTokenMaxTTL, AccessTokenNumUsesLimit: u.AccessTokenNumUsesLimit,
 		ClientSecretTrustedIPs: u.ClientSecretTrustedIPs, AccessTokenTrustedIPs: u.AccessTokenTrustedIPs,
-		CreatedAt: isoTime(u.CreatedAt), UpdatedAt: isoTime(u.UpdatedAt)}
+		TrustedVPCEndpointIDs: append([]string{}, u.TrustedVPCEndpointIDs...),
+		CreatedAt:             isoTime(u.CreatedAt), UpdatedAt: isoTime(u.UpdatedAt)}
 }
 
 type wireClientSecret struct {

@@ -63,6 +63,13 @@ Every setting is listed by "coffer config --markdown".`,
 				return fmt.Errorf("listen on %s (COFFER_LISTEN): %w", cfg.Listen, err)
 			}
 			log.Info("listening", "addr", ln.Addr().String())
+			ls := server.Listeners{Main: ln}
+			if cfg.HTTPRedirectListen != "" {
+				if ls.Redirect, err = net.Listen("tcp", cfg.HTTPRedirectListen); err != nil {
+					ln.Close()
+					return fmt.Errorf("listen on %s (COFFER_HTTP_REDIRECT_LISTEN): %w", cfg.HTTPRedirectListen, err)
+				}
+			}
 			if cfg.PprofListen != "" {
 				go func() {
 					if err := srv.ServePprof(ctx, cfg.PprofListen); err != nil {
@@ -71,9 +78,13 @@ Every setting is listed by "coffer config --markdown".`,
 				}()
 			}
 			if cfg.Dev {
-				printDevBanner(env.Stderr, cfg, "http://"+ln.Addr().String())
+				scheme := "http://"
+				if cfg.TLS() {
+					scheme = "https://"
+				}
+				printDevBanner(env.Stderr, cfg, scheme+ln.Addr().String())
 			}
-			return srv.Serve(ctx, ln)
+			return srv.ServeListeners(ctx, ls)
 		},
 	}
 	config.BindFlags(cmd.Flags())

@@ -95,6 +95,9 @@ func checkTrustedProxies(c *Config) error {
 }
 
 func checkProxyProtocol(c *Config) error {
+	if c.ProxyProtocol == "" { // a Config built in code: off
+		return nil
+	}
 	if err := checkOneOf("COFFER_PROXY_PROTOCOL", c.ProxyProtocol, ProxyProtocolOff, ProxyProtocolOn, ProxyProtocolOptional); err != nil {
 		return err
 	}

@@ -96,6 +96,8 @@ type UniversalAuthInput struct {
 	AccessTokenNumUsesLimit *int
 	ClientSecretTrustedIPs  *[]string
 	AccessTokenTrustedIPs   *[]string
+	// TrustedVPCEndpointIDs limits login and tokens to these AWS VPC endpoints; empty: any.
+	TrustedVPCEndpointIDs *[]string
 }
 
 func (in UniversalAuthInput) apply(ua *coffer.UniversalAuth) error {
@@ -128,6 +130,11 @@ func (in UniversalAuthInput) apply(ua *coffer.UniversalAuth) error {
 	}
 	if in.AccessTokenTrustedIPs != nil {
 		if ua.AccessTokenTrustedIPs, err = ParseTrustedIPs("accessTokenTrustedIps", *in.AccessTokenTrustedIPs); err != nil {
+			return err
+		}
+	}
+	if in.TrustedVPCEndpointIDs != nil {
+		if ua.TrustedVPCEndpointIDs, err = ParseVPCEndpointIDs("trustedVpcEndpointIds", *in.TrustedVPCEndpointIDs); err != nil {
 			return err
 		}
 	}

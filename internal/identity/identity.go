@@ -70,7 +70,9 @@ func hashSecret(s string) []byte {
 
 var errBadCredentials = coffer.Errorf(coffer.EUNAUTHORIZED, "Invalid credentials")
 
-// Login exchanges a universal-auth client id and secret for an access token.
+// Login exchanges a universal-auth client id and secret for an access token. ip is the client
+// address; the VPC endpoint the request came through is read from ctx
+// (coffer.VPCEndpointIDFromContext). Both must be trusted by the identity.
 func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip netip.Addr) (*Issued, error) {
 	if clientID == "" || clientSecret == "" {
 		return nil, coffer.Errorf(coffer.EVALIDATION, "clientId and clientSecret are required")
@@ -84,6 +86,9 @@ func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip n
 	}
 	if !IPTrusted(ua.ClientSecretTrustedIPs, ip) {
 		return nil, coffer.Errorf(coffer.EFORBIDDEN, "Failed to authenticate: the client IP is not trusted by this identity")
+	}
+	if !coffer.VPCEndpointTrusted(ua.TrustedVPCEndpointIDs, coffer.VPCEndpointIDFromContext(ctx)) {
+		return nil, coffer.Errorf(coffer.EFORBIDDEN, "Failed to authenticate: the request did not come through a VPC endpoint trusted by this identity")
 	}
 	secrets, err := s.db.ListClientSecrets(ctx, ua.IdentityID, false)
 	if err != nil {
@@ -115,7 +120,7 @@ func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip n
 		issued, err = s.issue(ctx, tx, &coffer.AccessToken{
 			ActorKind: coffer.ActorIdentity, ActorID: ident.ID, OrgID: ident.OrgID, AuthMethod: coffer.AuthUniversal,
 			ClientSecretID: match.ID, TTL: ua.AccessTokenTTL, MaxTTL: ua.AccessTokenMaxTTL, NumUsesLimit: ua.AccessTokenNumUsesLimit,
-			TrustedIPs: ua.AccessTokenTrustedIPs,
+			TrustedIPs: ua.AccessTokenTrustedIPs, TrustedVPCEndpointIDs: ua.TrustedVPCEndpointIDs,
 		})
 		return err
 	})
@@ -158,7 +163,8 @@ func (s *Service) lookup(ctx context.Context, token string) (*coffer.AccessToken
 }
 
 // Authenticate checks a bearer token presented from ip and returns the actor it stands for.
-// A token with a use limit is counted once per call.
+// The VPC endpoint the request came through is read from ctx (coffer.VPCEndpointIDFromContext),
+// as in Login. A token with a use limit is counted once per call.
 func (s *Service) Authenticate(ctx context.Context, token string, ip netip.Addr) (*coffer.Actor, error) {
 	rec, err := s.lookup(ctx, token)
 	if err != nil {
@@ -166,6 +172,9 @@ func (s *Service) Authenticate(ctx context.Context, token string, ip netip.Addr)
 	}
 	if rec.AuthMethod == coffer.AuthUniversal && !IPTrusted(rec.TrustedIPs, ip) {
 		return nil, coffer.Errorf(coffer.EFORBIDDEN, "The client IP is not trusted to use this access token")
+	}
+	if rec.AuthMethod == coffer.AuthUniversal && !coffer.VPCEndpointTrusted(rec.TrustedVPCEndpointIDs, coffer.VPCEndpointIDFromContext(ctx)) {
+		return nil, coffer.Errorf(coffer.EFORBIDDEN, "The request did not come through a VPC endpoint trusted to use this access token")
 	}
 	if rec.NumUsesLimit > 0 {
 		var ok bool

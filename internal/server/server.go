@@ -35,6 +35,9 @@ type Server struct {
 	Handler http.Handler
 	// Now is the clock of every service; tests may set it before New through Options.
 	now func() time.Time
+	// http serves Handler on the listeners and drains on stop; edge is its TLS and proxy setup.
+	http *httpserver.Server
+	edge *edge
 }
 
 // Options are knobs for tests; the zero value is production.
@@ -68,6 +71,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		db.Close()
 		return nil, err
 	}
+	edge, err := newEdge(cfg, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	hs := httpserver.NewServer(nil, log)
 	now := opt.Now
 	if now == nil {
 		now = time.Now
@@ -79,16 +88,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		Secrets:  secrets.New(db, keys, az, now),
 		Identity: ids,
 		Projects: projects.New(db, keys, az, ids, now),
-		Ready:    func(ctx context.Context) error { return ready(ctx, db) },
-		Now:      now,
+		Ready: func(ctx context.Context) error {
+			if hs.Draining() {
+				return errDraining
+			}
+			return ready(ctx, db)
+		},
+		Now: now,
 	}
 	mux := http.NewServeMux()
 	a.Routes(mux)
 	mux.Handle("/", httpserver.Adapter{Log: log}.H(notFound))
-	h := httpserver.Wrap(mux, httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate})
+	h := httpserver.Wrap(mux, httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate,
+		TrustedProxies: edge.trusted})
+	hs.SetHandler(h)
 	h = withDBSession(h) // see dbsession.go
 	log.Info("coffer node ready to serve", "database", dialect, "root_key_id", keys.RootKeyID())
-	return &Server{Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now}, nil
+	return &Server{Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now, http: hs, edge: edge}, nil
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) error {
@@ -111,9 +127,10 @@ func ready(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
-// Serve serves HTTP on ln until ctx is done, then shuts down gracefully.
+// Serve serves on ln (COFFER_LISTEN) until ctx is done, then drains and shuts down; see
+// ServeListeners.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return httpserver.NewServer(s.Handler, s.Log).Serve(ctx, ln, s.Config.ShutdownTimeout)
+	return s.ServeListeners(ctx, Listeners{Main: ln})
 }
 
 // Close closes the database.

@@ -79,24 +79,25 @@ func (c conn) DeleteIdentity(ctx context.Context, id string) error {
 }
 
 const uaColumns = `id, identity_id, client_id, access_token_ttl, access_token_max_ttl, access_token_num_uses_limit,
- client_secret_trusted_ips, access_token_trusted_ips, created_at, updated_at`
+ client_secret_trusted_ips, access_token_trusted_ips, trusted_vpc_endpoint_ids, created_at, updated_at`
 
 // PutUniversalAuth creates or replaces an identity's universal-auth configuration.
 func (c conn) PutUniversalAuth(ctx context.Context, ua *coffer.UniversalAuth) error {
 	csIPs, _ := json.Marshal(ua.ClientSecretTrustedIPs)
 	atIPs, _ := json.Marshal(ua.AccessTokenTrustedIPs)
+	vpces := vpceJSON(ua.TrustedVPCEndpointIDs)
 	res, err := c.exec(ctx, `UPDATE identity_universal_auths SET access_token_ttl = ?, access_token_max_ttl = ?, access_token_num_uses_limit = ?,
- client_secret_trusted_ips = ?, access_token_trusted_ips = ?, updated_at = ? WHERE identity_id = ?`,
-		ua.AccessTokenTTL, ua.AccessTokenMaxTTL, ua.AccessTokenNumUsesLimit, string(csIPs), string(atIPs), ms(ua.UpdatedAt), ua.IdentityID)
+ client_secret_trusted_ips = ?, access_token_trusted_ips = ?, trusted_vpc_endpoint_ids = ?, updated_at = ? WHERE identity_id = ?`,
+		ua.AccessTokenTTL, ua.AccessTokenMaxTTL, ua.AccessTokenNumUsesLimit, string(csIPs), string(atIPs), vpces, ms(ua.UpdatedAt), ua.IdentityID)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
 		return nil
 	}
-	_, err = c.exec(ctx, `INSERT INTO identity_universal_auths (`+uaColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = c.exec(ctx, `INSERT INTO identity_universal_auths (`+uaColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ua.ID, ua.IdentityID, ua.ClientID, ua.AccessTokenTTL, ua.AccessTokenMaxTTL, ua.AccessTokenNumUsesLimit,
-		string(csIPs), string(atIPs), ms(ua.CreatedAt), ms(ua.UpdatedAt))
+		string(csIPs), string(atIPs), vpces, ms(ua.CreatedAt), ms(ua.UpdatedAt))
 	return err
 }
 
@@ -112,10 +113,10 @@ func (c conn) FindUniversalAuthByClientID(ctx context.Context, clientID string) 
 
 func (c conn) findUA(ctx context.Context, where string, arg any) (*coffer.UniversalAuth, error) {
 	var ua coffer.UniversalAuth
-	var csIPs, atIPs string
+	var csIPs, atIPs, vpces string
 	var created, updated int64
 	err := c.queryRow(ctx, `SELECT `+uaColumns+` FROM identity_universal_auths WHERE `+where, arg).Scan(&ua.ID, &ua.IdentityID, &ua.ClientID,
-		&ua.AccessTokenTTL, &ua.AccessTokenMaxTTL, &ua.AccessTokenNumUsesLimit, &csIPs, &atIPs, &created, &updated)
+		&ua.AccessTokenTTL, &ua.AccessTokenMaxTTL, &ua.AccessTokenNumUsesLimit, &csIPs, &atIPs, &vpces, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("universal auth")
 	} else if err != nil {
@@ -125,6 +126,9 @@ func (c conn) findUA(ctx context.Context, where string, arg any) (*coffer.Univer
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(atIPs), &ua.AccessTokenTrustedIPs); err != nil {
+		return nil, err
+	}
+	if ua.TrustedVPCEndpointIDs, err = parseVPCEJSON(vpces); err != nil {
 		return nil, err
 	}
 	ua.CreatedAt, ua.UpdatedAt = fromMS(created), fromMS(updated)

@@ -22,13 +22,13 @@ func (c conn) CreateAccessToken(ctx context.Context, t *coffer.AccessToken) erro
 // FindAccessToken returns a token record with its identity's access-token trusted IPs.
 func (c conn) FindAccessToken(ctx context.Context, id string) (*coffer.AccessToken, error) {
 	var t coffer.AccessToken
-	var ips sql.NullString
+	var ips, vpces sql.NullString
 	var created, renewed int64
 	err := c.queryRow(ctx, `SELECT t.id, t.actor_kind, t.actor_id, t.org_id, t.auth_method, t.client_secret_id, t.ttl, t.max_ttl,
- t.num_uses_limit, t.num_uses, t.revoked, t.created_at, t.renewed_at, ua.access_token_trusted_ips
+ t.num_uses_limit, t.num_uses, t.revoked, t.created_at, t.renewed_at, ua.access_token_trusted_ips, ua.trusted_vpc_endpoint_ids
  FROM access_tokens t LEFT JOIN identity_universal_auths ua ON t.actor_kind = 'identity' AND ua.identity_id = t.actor_id
  WHERE t.id = ?`, id).Scan(&t.ID, &t.ActorKind, &t.ActorID, &t.OrgID, &t.AuthMethod, &t.ClientSecretID, &t.TTL, &t.MaxTTL,
-		&t.NumUsesLimit, &t.NumUses, &t.Revoked, &created, &renewed, &ips)
+		&t.NumUsesLimit, &t.NumUses, &t.Revoked, &created, &renewed, &ips, &vpces)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("access token")
 	} else if err != nil {
@@ -36,6 +36,11 @@ func (c conn) FindAccessToken(ctx context.Context, id string) (*coffer.AccessTok
 	}
 	if ips.Valid && t.AuthMethod == coffer.AuthUniversal {
 		if err := json.Unmarshal([]byte(ips.String), &t.TrustedIPs); err != nil {
+			return nil, err
+		}
+	}
+	if vpces.Valid && t.AuthMethod == coffer.AuthUniversal {
+		if t.TrustedVPCEndpointIDs, err = parseVPCEJSON(vpces.String); err != nil {
 			return nil, err
 		}
 	}
