@@ -16,6 +16,7 @@ const (
 type User struct {
 	ID           string
 	Email        string
+	Name         string
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -101,6 +102,9 @@ type AccessToken struct {
 	Revoked        bool
 	CreatedAt      time.Time
 	RenewedAt      time.Time
+	// IP and UserAgent are where a user's session (a user token) was signed in from.
+	IP        string
+	UserAgent string
 	// TrustedIPs is the identity's access-token trusted-IP list, read with the token.
 	TrustedIPs []TrustedIP
 	// TrustedVPCEndpointIDs is the identity's trusted VPC endpoint list, read with the token.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test-deps.sh installs what the tests need and this machine lacks: PostgreSQL's server
-# binaries (initdb, postgres), redis-server, and Node.js with npm (the compatibility tests
+# binaries (initdb, postgres), redis-server, mailpit, and Node.js with npm (the compatibility tests
 # drive Infisical's Node SDK, pinned by internal/compat/testdata/nodesdk/package-lock.json). The tests start their own throwaway instances
 # of both on loopback; nothing here starts or configures a server.
 # Debian/Ubuntu packages via apt-get; runs apt-get as root or through sudo.
@@ -12,6 +12,17 @@ have_postgres() {
 }
 have_redis() { command -v redis-server >/dev/null 2>&1; }
 have_node() { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }
+
+# mailpit (an SMTP server that keeps what it receives, with an HTTP API) for the e-mail tests:
+# a Go program, built from the module proxy at a pinned version into the directory where
+# internal/testenv looks for it.
+MAILPIT_VERSION=v1.27.11
+mailpit_dir="${COFFER_TEST_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/coffer-test/bin}"
+if ! command -v mailpit >/dev/null 2>&1 && ! [ -x "$mailpit_dir/mailpit" ]; then
+	echo "test-deps: installing mailpit $MAILPIT_VERSION into $mailpit_dir" >&2
+	mkdir -p "$mailpit_dir"
+	GOBIN="$mailpit_dir" go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
+fi
 
 missing=()
 have_postgres || missing+=(postgresql)

@@ -18,8 +18,8 @@ func (c conn) CountUsers(ctx context.Context) (int, error) {
 
 // CreateUser inserts a user. ID and times are set by the caller.
 func (c conn) CreateUser(ctx context.Context, u *coffer.User) error {
-	_, err := c.exec(ctx, `INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.PasswordHash, ms(u.CreatedAt), ms(u.UpdatedAt))
+	_, err := c.exec(ctx, `INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.Name, u.PasswordHash, ms(u.CreatedAt), ms(u.UpdatedAt))
 	return err
 }
 
@@ -36,8 +36,8 @@ func (c conn) FindUserByID(ctx context.Context, id string) (*coffer.User, error)
 func (c conn) findUser(ctx context.Context, where string, arg any) (*coffer.User, error) {
 	var u coffer.User
 	var created, updated int64
-	err := c.queryRow(ctx, `SELECT id, email, password_hash, created_at, updated_at FROM users WHERE `+where, arg).
-		Scan(&u.ID, &u.Email, &u.PasswordHash, &created, &updated)
+	err := c.queryRow(ctx, `SELECT id, email, name, password_hash, created_at, updated_at FROM users WHERE `+where, arg).
+		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user")
 	} else if err != nil {

@@ -13,9 +13,9 @@ import (
 // CreateAccessToken inserts the record of an issued token.
 func (c conn) CreateAccessToken(ctx context.Context, t *coffer.AccessToken) error {
 	_, err := c.exec(ctx, `INSERT INTO access_tokens (id, actor_kind, actor_id, org_id, auth_method, client_secret_id, ttl, max_ttl,
- num_uses_limit, num_uses, revoked, created_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+ num_uses_limit, num_uses, revoked, created_at, renewed_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.ActorKind, t.ActorID, t.OrgID, t.AuthMethod, t.ClientSecretID, t.TTL, t.MaxTTL, t.NumUsesLimit, t.NumUses, t.Revoked,
-		ms(t.CreatedAt), ms(t.RenewedAt))
+		ms(t.CreatedAt), ms(t.RenewedAt), t.IP, t.UserAgent)
 	return err
 }
 
