@@ -37,7 +37,6 @@ type Options struct {
 	FlushInterval time.Duration // longest a buffered event waits; DefaultFlushInterval when zero
 	BatchSize     int           // most events written per transaction; DefaultBatchSize when zero
 	BufferSize    int           // events buffered before Enqueue blocks; DefaultBufferSize when zero
-	Retention     time.Duration // events older are pruned; zero keeps them forever
 	Log           *slog.Logger
 	Now           func() time.Time
 	// Stream receives every event this node appends, as one JSON line, after its transaction

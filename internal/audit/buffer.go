@@ -11,17 +11,13 @@ import (
 
 var errClosed = coffer.Errorf(coffer.EINTERNAL, "the audit log is shut down")
 
-// Start runs the appender that writes buffered events, and the retention loop when a
-// retention period is set, until Close.
+// Start runs the appender that writes buffered events until Close.
 func (l *Log) Start() {
 	if l == nil || l.started {
 		return
 	}
 	l.started = true
 	go l.appender()
-	if l.opt.Retention > 0 {
-		go l.retention()
-	}
 }
 
 // Enqueue buffers an event that describes no change (a read, a failed sign-in, a denial). It

@@ -87,8 +87,12 @@ func (s *Service) Bootstrap(ctx context.Context, email, password, orgName string
 		if err := s.ids.CreateIdentityTx(ctx, tx, res.Identity); err != nil {
 			return err
 		}
-		res.Token, err = s.ids.IssueTokenAuth(ctx, tx, res.Identity)
-		return err
+		if res.Token, err = s.ids.IssueTokenAuth(ctx, tx, res.Identity); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, coffer.AuditEvent{Action: coffer.ActionBootstrap, ActorType: coffer.AuditActorUser,
+			ActorID: res.User.ID, ActorName: res.User.Email, OrgID: res.Org.ID,
+			Metadata: map[string]any{"organizationName": res.Org.Name, "identityId": res.Identity.ID}})
 	})
 	if err != nil {
 		return nil, err

@@ -37,7 +37,10 @@ func (s *Service) CreateEnvironment(ctx context.Context, projectID, name, slug s
 		if err := slugTaken(envs, slug, ""); err != nil {
 			return err
 		}
-		return conflict(tx.CreateEnvironment(ctx, e), "environment with slug %s already exists in this project", slug)
+		if err := conflict(tx.CreateEnvironment(ctx, e), "environment with slug %s already exists in this project", slug); err != nil {
+			return err
+		}
+		return s.recordEnv(ctx, tx, coffer.ActionEnvironmentCreate, g.Project, e)
 	})
 	if err != nil {
 		return nil, err
@@ -89,7 +92,10 @@ func (s *Service) UpdateEnvironment(ctx context.Context, projectID, envID string
 			return err
 		}
 		e.UpdatedAt = s.now()
-		return conflict(tx.UpdateEnvironment(ctx, e), "environment with slug %s already exists in this project", e.Slug)
+		if err := conflict(tx.UpdateEnvironment(ctx, e), "environment with slug %s already exists in this project", e.Slug); err != nil {
+			return err
+		}
+		return s.recordEnv(ctx, tx, coffer.ActionEnvironmentUpdate, g.Project, e)
 	})
 	if err != nil {
 		return nil, err
@@ -116,7 +122,10 @@ func (s *Service) DeleteEnvironment(ctx context.Context, projectID, envID string
 		if len(envs) == 1 {
 			return coffer.Errorf(coffer.EINVALID, "cannot delete the last environment of a project")
 		}
-		return tx.DeleteEnvironment(ctx, e.ID)
+		if err := tx.DeleteEnvironment(ctx, e.ID); err != nil {
+			return err
+		}
+		return s.recordEnv(ctx, tx, coffer.ActionEnvironmentDelete, g.Project, e)
 	})
 	if err != nil {
 		return nil, err

@@ -27,7 +27,11 @@ func (s *Service) SetIdentityMembership(ctx context.Context, projectID, identity
 		} else if err != nil {
 			return err
 		}
-		return tx.PutMembership(ctx, store.ScopeProject, m, s.now())
+		if err := tx.PutMembership(ctx, store.ScopeProject, m, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionMemberAdd, g.Project.OrgID, g.Project.ID,
+			map[string]any{"memberType": string(m.ActorKind), "memberId": identityID, "role": role})
 	})
 	if err != nil {
 		return nil, err
@@ -50,7 +54,11 @@ func (s *Service) DeleteIdentityMembership(ctx context.Context, projectID, ident
 			return err
 		}
 		m = found
-		return tx.DeleteMembership(ctx, store.ScopeProject, g.Project.ID, coffer.ActorIdentity, identityID)
+		if err := tx.DeleteMembership(ctx, store.ScopeProject, g.Project.ID, coffer.ActorIdentity, identityID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionMemberRemove, g.Project.OrgID, g.Project.ID,
+			map[string]any{"memberType": string(coffer.ActorIdentity), "memberId": identityID, "role": found.Role})
 	})
 	if err != nil {
 		return nil, err

@@ -66,9 +66,11 @@ func (s *Service) CreateProject(ctx context.Context, orgID, name, slug string) (
 		}
 		if orgRole == coffer.RoleMember {
 			m := &coffer.Membership{ScopeID: p.ID, ActorKind: a.Kind, ActorID: a.ID, Role: coffer.RoleAdmin}
-			return tx.PutMembership(ctx, store.ScopeProject, m, now)
+			if err := tx.PutMembership(ctx, store.ScopeProject, m, now); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.record(ctx, tx, coffer.ActionProjectCreate, p.OrgID, p.ID, map[string]any{"name": p.Name, "slug": p.Slug})
 	})
 	if err != nil {
 		s.keys.Forget(p.ID)
@@ -195,7 +197,10 @@ func (s *Service) UpdateProject(ctx context.Context, id string, name, slug *stri
 			p.Slug = *slug
 		}
 		p.UpdatedAt = s.now()
-		return conflict(tx.UpdateProject(ctx, p), "a project with slug %s already exists", p.Slug)
+		if err := conflict(tx.UpdateProject(ctx, p), "a project with slug %s already exists", p.Slug); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionProjectUpdate, p.OrgID, p.ID, map[string]any{"name": p.Name, "slug": p.Slug})
 	})
 	if err != nil {
 		return nil, err
@@ -210,7 +215,14 @@ func (s *Service) DeleteProject(ctx context.Context, id string) (*coffer.Project
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteProject(ctx, g.Project.ID) }); err != nil {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteProject(ctx, g.Project.ID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionProjectDelete, g.Project.OrgID, g.Project.ID,
+			map[string]any{"name": g.Project.Name, "slug": g.Project.Slug})
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.keys.Forget(g.Project.ID)

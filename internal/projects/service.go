@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/keyring"
@@ -26,6 +27,8 @@ type Service struct {
 	authz *authz.Authorizer
 	ids   *identity.Service
 	now   func() time.Time
+	// Audit records every change, in its transaction.
+	Audit *audit.Log
 }
 
 // New returns a Service. now defaults to time.Now; its readings are used in UTC, truncated to
