@@ -3,6 +3,7 @@ package infra
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticache"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -47,6 +48,13 @@ func newDataTier(scope constructs.Construct, opts Options, n *network, sgs *secu
 		Parameters:  &map[string]interface{}{"rds.force_ssl": "1"},
 	})
 	sg := &[]*string{sgs.rds.SecurityGroupId()}
+	// Enhanced monitoring: OS metrics every minute, published by RDS through this role.
+	monitoring := awsiam.NewRole(scope, jsii.String("DatabaseMonitoringRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("monitoring.rds.amazonaws.com"), nil),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AmazonRDSEnhancedMonitoringRole")),
+		},
+	})
 	d.primary = awsrds.NewCfnDBInstance(scope, jsii.String("Database"), &awsrds.CfnDBInstanceProps{
 		Engine:                             jsii.String("postgres"),
 		EngineVersion:                      jsii.String(PostgresVersion),
@@ -66,6 +74,8 @@ func newDataTier(scope constructs.Construct, opts Options, n *network, sgs *secu
 		EnableIamDatabaseAuthentication:    jsii.Bool(true),
 		EnablePerformanceInsights:          jsii.Bool(true),
 		PerformanceInsightsRetentionPeriod: jsii.Number(7),
+		MonitoringInterval:                 jsii.Number(60),
+		MonitoringRoleArn:                  monitoring.RoleArn(),
 		EnableCloudwatchLogsExports:        jsii.Strings("postgresql", "upgrade"),
 		DbSubnetGroupName:                  primaryGroup.Ref(),
 		DbParameterGroupName:               params.Ref(),
@@ -87,6 +97,8 @@ func newDataTier(scope constructs.Construct, opts Options, n *network, sgs *secu
 		EnableIamDatabaseAuthentication:    jsii.Bool(true),
 		EnablePerformanceInsights:          jsii.Bool(true),
 		PerformanceInsightsRetentionPeriod: jsii.Number(7),
+		MonitoringInterval:                 jsii.Number(60),
+		MonitoringRoleArn:                  monitoring.RoleArn(),
 		EnableCloudwatchLogsExports:        jsii.Strings("postgresql", "upgrade"),
 		VpcSecurityGroups:                  sg,
 		PubliclyAccessible:                 jsii.Bool(false),

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -55,11 +56,35 @@ func newBastion(scope constructs.Construct, n *network, sgs *securityGroups) {
 			MetadataOptions: &awsec2.CfnLaunchTemplate_MetadataOptionsProperty{
 				HttpTokens: jsii.String("required"), HttpPutResponseHopLimit: jsii.Number(1),
 			},
+			Monitoring: &awsec2.CfnLaunchTemplate_MonitoringProperty{Enabled: jsii.Bool(true)},
 		},
 	})
-	b.Instance().Node().DefaultChild().(awsec2.CfnInstance).AddPropertyOverride(jsii.String("LaunchTemplate"), map[string]interface{}{
+	inst := b.Instance().Node().DefaultChild().(awsec2.CfnInstance)
+	inst.AddPropertyOverride(jsii.String("LaunchTemplate"), map[string]interface{}{
 		"LaunchTemplateId": lt.Ref(), "Version": lt.AttrLatestVersionNumber(),
 	})
+	inst.AddPropertyOverride(jsii.String("Monitoring"), true)
+	// An explicit network interface that says "no public IP", instead of SubnetId and
+	// SecurityGroupIds at the top level (which leave it to the subnet's setting).
+	subnet := n.vpc.SelectSubnets(n.subnets(subnetApp)).SubnetIds
+	inst.AddPropertyDeletionOverride(jsii.String("SubnetId"))
+	inst.AddPropertyDeletionOverride(jsii.String("SecurityGroupIds"))
+	inst.AddPropertyOverride(jsii.String("NetworkInterfaces"), []map[string]interface{}{{
+		"DeviceIndex": "0", "AssociatePublicIpAddress": false, "DeleteOnTermination": true,
+		"SubnetId": (*subnet)[0], "GroupSet": []*string{sgs.bastion.SecurityGroupId()},
+	}})
+	// Session Manager's actions by name rather than CDK's ssmmessages:* and ec2messages:*.
+	pol := b.Role().Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild().(awsiam.CfnPolicy)
+	pol.AddPropertyOverride(jsii.String("PolicyDocument.Statement.0.Action"), ssmSessionActions)
+}
+
+// ssmSessionActions are what the SSM agent needs for Session Manager.
+var ssmSessionActions = []string{
+	"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
+	"ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply",
+	"ssm:UpdateInstanceInformation",
+	"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
 }
 
 // outputs are the data tier's endpoints the operator needs to write the SSM parameters.

@@ -116,8 +116,13 @@ func TestIAM(t *testing.T) {
 				continue
 			case strings.HasPrefix(g.role, "CofferBastionInstanceRole"):
 				bastionRoles[g.role] = true
-				if line != `[ec2messages:* ssm:UpdateInstanceInformation ssmmessages:*] on ["*"]` {
+				if line != `[ec2messages:AcknowledgeMessage ec2messages:DeleteMessage ec2messages:FailMessage ec2messages:GetEndpoint ec2messages:GetMessages ec2messages:SendReply ssm:UpdateInstanceInformation ssmmessages:CreateControlChannel ssmmessages:CreateDataChannel ssmmessages:OpenControlChannel ssmmessages:OpenDataChannel] on ["*"]` {
 					t.Errorf("bastion permission %s, want only what Session Manager needs", line)
+				}
+				continue
+			case strings.HasPrefix(g.role, "CofferDatabaseMonitoringRole"):
+				if line != `[managed:[{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]]}]] on []` {
+					t.Errorf("RDS monitoring role permission %s", line)
 				}
 				continue
 			}

@@ -87,7 +87,7 @@ func Defaults(v Variant) Options {
 		CacheNodeType:    "cache.m7g.large",
 		TaskCPU:          1024,
 		TaskMemoryMiB:    2048,
-		LogRetentionDays: 90,
+		LogRetentionDays: 365,
 	}
 }
 

@@ -116,7 +116,7 @@ func TestNetwork(t *testing.T) {
 		if fl.Properties["TrafficType"] != "ALL" || fl.Properties["ResourceType"] != "VPC" {
 			t.Errorf("flow log %v %v", fl.Properties["TrafficType"], fl.Properties["ResourceType"])
 		}
-		if lg := tp.Resources[ref(fl.Properties["LogGroupName"])]; lg.Properties["RetentionInDays"] != 90.0 {
+		if lg := tp.Resources[ref(fl.Properties["LogGroupName"])]; lg.Properties["RetentionInDays"] != 365.0 {
 			t.Errorf("flow log group retention %v", lg.Properties["RetentionInDays"])
 		}
 	})
@@ -168,17 +168,31 @@ func TestBastion(t *testing.T) {
 		if _, ok := p["KeyName"]; ok {
 			t.Error("bastion has an SSH key")
 		}
-		if g := tp.subnetGroups([]any{p["SubnetId"]}); !slices.Equal(g, []string{"app"}) {
+		if _, ok := p["SubnetId"]; ok {
+			t.Error("bastion placed with SubnetId: its network interface must say no public IP")
+		}
+		nics := list(p["NetworkInterfaces"])
+		if len(nics) != 1 {
+			t.Fatalf("bastion network interfaces %s", js(nics))
+		}
+		nic := nics[0].(map[string]any)
+		if nic["AssociatePublicIpAddress"] != false {
+			t.Errorf("bastion AssociatePublicIpAddress %v", nic["AssociatePublicIpAddress"])
+		}
+		if g := tp.subnetGroups([]any{nic["SubnetId"]}); !slices.Equal(g, []string{"app"}) {
 			t.Errorf("bastion in %v, want a private app subnet", g)
 		}
-		if sgs := list(p["SecurityGroupIds"]); len(sgs) != 1 || sgName(ref(sgs[0])) != "bastion" {
+		if sgs := list(nic["GroupSet"]); len(sgs) != 1 || sgName(ref(sgs[0])) != "bastion" {
 			t.Errorf("bastion security groups %s", js(sgs))
+		}
+		if p["Monitoring"] != true {
+			t.Errorf("bastion detailed monitoring %v", p["Monitoring"])
 		}
 		if js(p["BlockDeviceMappings"]) != `[{"DeviceName":"/dev/xvda","Ebs":{"Encrypted":true,"VolumeSize":8,"VolumeType":"gp3"}}]` {
 			t.Errorf("bastion volumes %s", js(p["BlockDeviceMappings"]))
 		}
 		lt := tp.Resources[ref(p["LaunchTemplate"].(map[string]any)["LaunchTemplateId"])]
-		if js(lt.Properties["LaunchTemplateData"]) != `{"MetadataOptions":{"HttpPutResponseHopLimit":1,"HttpTokens":"required"}}` {
+		if js(lt.Properties["LaunchTemplateData"]) != `{"MetadataOptions":{"HttpPutResponseHopLimit":1,"HttpTokens":"required"},"Monitoring":{"Enabled":true}}` {
 			t.Errorf("bastion metadata options %s, want IMDSv2 only", js(lt.Properties))
 		}
 		if _, ok := lt.Properties["LaunchTemplateName"]; ok {

@@ -116,6 +116,7 @@ func newService(scope constructs.Construct, opts Options, p *params, n *network,
 	s.container = s.taskDef.AddContainer(jsii.String("coffer"), &awsecs.ContainerDefinitionOptions{
 		Image:                  awsecs.ContainerImage_FromRegistry(p.image, nil),
 		Essential:              jsii.Bool(true),
+		MemoryLimitMiB:         jsii.Number(float64(opts.TaskMemoryMiB)), // a hard limit
 		ReadonlyRootFilesystem: jsii.Bool(true),
 		User:                   jsii.String("65532:65532"),
 		PortMappings:           &[]*awsecs.PortMapping{{ContainerPort: jsii.Number(AppPort), Protocol: awsecs.Protocol_TCP}},
@@ -135,7 +136,7 @@ func newService(scope constructs.Construct, opts Options, p *params, n *network,
 	s.taskDef.Node().DefaultChild().(awsecs.CfnTaskDefinition).AddPropertyOverride(jsii.String("ContainerDefinitions.0.Secrets"), secrets)
 
 	s.cluster = awsecs.NewCluster(scope, jsii.String("Cluster"), &awsecs.ClusterProps{
-		Vpc: n.vpc, ContainerInsightsV2: awsecs.ContainerInsights_ENHANCED,
+		Vpc: n.vpc, ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
 	})
 	s.svc = awsecs.NewFargateService(scope, jsii.String("Service"), &awsecs.FargateServiceProps{
 		Cluster:                     s.cluster,

@@ -60,6 +60,10 @@ func TestService(t *testing.T) {
 		if js(tp.Conditions["ServiceStarted"]) != `{"Fn::Equals":[{"Ref":"StartService"},"true"]}` || tp.Parameters["StartService"]["Default"] != "true" {
 			t.Errorf("ServiceStarted %s, StartService %v", js(tp.Conditions["ServiceStarted"]), tp.Parameters["StartService"])
 		}
+		_, cluster := tp.one(t, "AWS::ECS::Cluster", "CofferCluster")
+		if js(cluster.Properties["ClusterSettings"]) != `[{"Name":"containerInsights","Value":"enabled"}]` {
+			t.Errorf("cluster settings %s", js(cluster.Properties["ClusterSettings"]))
+		}
 		lbs := list(p["LoadBalancers"])
 		if len(lbs) != 1 || js(lbs[0].(map[string]any)["ContainerPort"]) != fmt.Sprint(infra.AppPort) {
 			t.Errorf("service load balancers %s", js(lbs))
@@ -82,6 +86,9 @@ func TestTaskDefinition(t *testing.T) {
 		uid, _, _ := strings.Cut(user, ":")
 		if uid == "" || uid == "0" || uid == "root" {
 			t.Errorf("User %q, want a non-root uid", user)
+		}
+		if ct["Memory"] != float64(c.opts.TaskMemoryMiB) {
+			t.Errorf("container memory hard limit %v, want %d", ct["Memory"], c.opts.TaskMemoryMiB)
 		}
 		if ct["Privileged"] == true {
 			t.Error("privileged container")
@@ -138,8 +145,8 @@ func TestTaskDefinition(t *testing.T) {
 		group := ref(lc["Options"].(map[string]any)["awslogs-group"])
 		if lc["LogDriver"] != "awslogs" || tp.Resources[group].Type != "AWS::Logs::LogGroup" {
 			t.Errorf("log configuration %s", js(lc))
-		} else if r := tp.Resources[group].Properties["RetentionInDays"]; r != 90.0 {
-			t.Errorf("log retention %v days, want 90", r)
+		} else if r := tp.Resources[group].Properties["RetentionInDays"]; r != 365.0 {
+			t.Errorf("log retention %v days, want 365", r)
 		}
 		if st := ct["StopTimeout"]; st != 30.0 {
 			t.Errorf("StopTimeout %v, want 30 (drain 15s + shutdown 10s + 5s)", st)
