@@ -49,7 +49,7 @@ func table() []Option {
 			"PostgreSQL connections each node may open to the primary, and to each replica; 0 means 4 per CPU, at least 4. SQLite ignores it.",
 			func(c *Config) *int64 { return &c.DatabaseMaxConns }).withCheck(checkDatabaseMaxConns),
 		durationOption("COFFER_DATABASE_STATEMENT_TIMEOUT", "database-statement-timeout", "30s",
-			"PostgreSQL statement_timeout of every connection (migrations excepted); a call also gives up 5s after it on an unresponsive server. 0 means none. SQLite ignores it.",
+			"PostgreSQL statement_timeout of every connection (migrations excepted): a statement running longer is canceled and its request answers 503. 0 means none. SQLite ignores it.",
 			func(c *Config) *time.Duration { return &c.DatabaseStatementTimeout }).withCheck(checkStatementTimeout),
 		stringOption("COFFER_ROOT_KEY", "root-key-file", "",
 			"Root encryption key: base64 of 32 bytes; several comma-separated keys for rotation, current first.",
