@@ -12,6 +12,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/httpserver"
 	"github.com/cofferhq/coffer/internal/identity"
+	"github.com/cofferhq/coffer/internal/members"
 	"github.com/cofferhq/coffer/internal/projects"
 	"github.com/cofferhq/coffer/internal/secrets"
 )
@@ -22,6 +23,9 @@ type API struct {
 	Secrets  *secrets.Service
 	Identity *identity.Service
 	Projects *projects.Service
+	Members  *members.Service
+	// Sessions sets the dashboard's session cookie and makes its CSRF tokens.
+	Sessions httpserver.Sessions
 	// Status reports optional parts of the deployment for /api/status.
 	Status Status
 	// Ready reports whether this node can serve (database reachable and migrated).
@@ -57,6 +61,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	public("POST /api/v1/admin/bootstrap", a.bootstrap)
 
 	handle("GET /api/v1/auth/me", a.whoami)
+	a.userRoutes(public, handle) // users: sign-in, sessions, TOTP, members, invitations (users.go)
 
 	// Secrets, v4 (projectId) and v3 raw (workspaceId / workspaceSlug).
 	for _, v := range []struct{ list, one, batch string }{

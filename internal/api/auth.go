@@ -12,7 +12,7 @@ import (
 func (a *API) status(w http.ResponseWriter, r *http.Request) error {
 	httpserver.WriteJSON(w, r, http.StatusOK, map[string]any{
 		"date": isoTime(a.now()), "message": "Ok", "emailConfigured": a.Status.EmailConfigured,
-		"redisConfigured": a.Status.RedisConfigured, "inviteOnlySignup": true, "secretScanningConfigured": false,
+		"redisConfigured": a.Status.RedisConfigured, "inviteOnlySignup": a.Members == nil || !a.Members.OpenSignup(), "secretScanningConfigured": false,
 		"auditLogStorageDisabled": false,
 	})
 	return nil

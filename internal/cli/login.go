@@ -12,13 +12,16 @@ import (
 )
 
 func newLoginCmd(env Env, g *globals) *cobra.Command {
-	var method, email, clientID, clientSecret string
+	var method, email, clientID, clientSecret, totpCode string
 	var passwordStdin, plain bool
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Sign in to a Coffer server and remember the token",
 		Long: `Sign in as a user (e-mail and password, asked for on the terminal) or as a machine identity
-with universal auth. The token is stored per server in the user's config directory (0600)
+with universal auth. A user with two-factor authentication is asked for a code (or gives
+--totp-code); when the organization requires two-factor authentication and the user has none
+yet, login enrols it: it prints the secret to add to an authenticator app, asks for a code,
+and prints the recovery codes once. The token is stored per server in the user's config directory (0600)
 and used by every command until "coffer logout".
 
 With --plain, universal-auth login prints only the access token and stores nothing: the
@@ -67,11 +70,11 @@ form CI scripts use.`,
 				if err != nil {
 					return err
 				}
-				t, err := s.anonymous().PasswordLogin(ctx, email, password)
+				token, expiresIn, err := s.userLogin(ctx, env, in, email, password, totpCode)
 				if err != nil {
 					return err
 				}
-				return s.remember(credential{Token: t.AccessToken, Kind: "user", Name: strings.ToLower(strings.TrimSpace(email))}, t.ExpiresIn)
+				return s.remember(credential{Token: token, Kind: "user", Name: strings.ToLower(strings.TrimSpace(email))}, expiresIn)
 			}
 			return fmt.Errorf("--method must be user or universal-auth, not %q", method)
 		},
@@ -80,6 +83,7 @@ form CI scripts use.`,
 	f.StringVar(&method, "method", "user", "user (e-mail and password) or universal-auth")
 	f.StringVar(&email, "email", "", "e-mail address (asked for when not given)")
 	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	f.StringVar(&totpCode, "totp-code", "", "two-factor code (TOTP or recovery code); asked for when the account needs one")
 	f.StringVar(&clientID, "client-id", "", "universal-auth client id (default $COFFER_UNIVERSAL_AUTH_CLIENT_ID, $INFISICAL_UNIVERSAL_AUTH_CLIENT_ID)")
 	f.StringVar(&clientSecret, "client-secret", "", "universal-auth client secret (default $COFFER_UNIVERSAL_AUTH_CLIENT_SECRET, $INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET)")
 	f.BoolVar(&plain, "plain", false, "print only the access token and store nothing")

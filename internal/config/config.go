@@ -41,6 +41,18 @@ type Config struct {
 	HTTPRedirectListen string        // host:port of a plain-HTTP listener that redirects to HTTPS; empty: none
 	TrustedProxies     string        // comma-separated CIDRs whose X-Forwarded-For and PROXY headers are believed
 	ProxyProtocol      string        // off, on or optional: PROXY protocol v1/v2 on the listeners
+
+	// Users and e-mail (see users.go).
+	Signup            string // invite or open
+	Argon2Memory      int64  // KiB
+	Argon2Iterations  int64
+	Argon2Parallelism int64
+	SMTPHost          string
+	SMTPPort          int64
+	SMTPUsername      string
+	SMTPPassword      string // secret
+	SMTPFrom          string
+	SMTPTLS           string // starttls, implicit or none
 }
 
 // PublicURL returns the URL at which users reach the server, without a trailing slash: SiteURL

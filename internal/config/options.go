@@ -29,7 +29,7 @@ func Options() []Option { return table() }
 // table is the list of settings. It is a function, not a variable, so that nothing in this
 // package is global state.
 func table() []Option {
-	return []Option{
+	return append([]Option{
 		boolOption("COFFER_DEV", "dev", "false",
 			"Development mode: generated keys in the data directory, SQLite by default.",
 			func(c *Config) *bool { return &c.Dev }),
@@ -93,7 +93,7 @@ func table() []Option {
 		stringOption("COFFER_PROXY_PROTOCOL", "proxy-protocol", "off",
 			"PROXY protocol v1/v2 on the listeners (an NLB): off, on (every connection must start with a header) or optional (a header is used if present; needs COFFER_TRUSTED_PROXIES).",
 			func(c *Config) *string { return &c.ProxyProtocol }).withCheck(checkProxyProtocol),
-	}
+	}, usersOptions()...)
 }
 
 func stringOption(env, flag, def, desc string, field func(*Config) *string) Option {

@@ -29,6 +29,8 @@ type Options struct {
 	Authenticate func(ctx context.Context, token string, ip netip.Addr) (*coffer.Actor, error)
 	// TrustedProxies are the peers whose X-Forwarded-For header is believed (see clientIP).
 	TrustedProxies []netip.Prefix
+	// Sessions sets and checks the dashboard's session cookie and its CSRF token.
+	Sessions Sessions
 }
 
 // Wrap returns h wrapped, outermost first, in: panic recovery, request id, access log,
@@ -119,8 +121,11 @@ func (s *stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Authorization header, or any request when Options.Authenticate is nil, stays anonymous.
 func (s *stack) authenticate(r *http.Request, ip netip.Addr) (*http.Request, error) {
 	values := r.Header.Values("Authorization")
-	if s.opt.Authenticate == nil || len(values) == 0 {
+	if s.opt.Authenticate == nil {
 		return r, nil
+	}
+	if len(values) == 0 {
+		return s.authenticateCookie(r, ip) // the dashboard's session cookie, CSRF-checked
 	}
 	scheme, token, ok := strings.Cut(values[0], " ")
 	if len(values) > 1 || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" ||

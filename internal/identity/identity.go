@@ -30,6 +30,7 @@ type Service struct {
 	authz  *authz.Authorizer
 	signer signer
 	now    func() time.Time
+	users  Users // user sign-in settings (see ConfigureUsers)
 }
 
 // New returns a Service that signs tokens with authSecret.
@@ -152,6 +153,9 @@ func (s *Service) lookup(ctx context.Context, token string) (*coffer.AccessToken
 		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "Invalid access token")
 	} else if err != nil {
 		return nil, err
+	}
+	if rec.AuthMethod == AuthMFAEnrollment {
+		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "This token only allows enrolling two-factor authentication")
 	}
 	if rec.Revoked {
 		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "Access token has been revoked")

@@ -96,10 +96,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		},
 		Now: now,
 	}
+	users, err := newUsers(cfg, db, keys, az, ids, now) // see users.go
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	users.attach(a)
 	mux := http.NewServeMux()
 	a.Routes(mux)
 	mux.Handle("/", httpserver.Adapter{Log: log}.H(notFound))
-	h := httpserver.Wrap(mux, httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate,
+	h := httpserver.Wrap(mux, httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate, Sessions: users.sessions,
 		TrustedProxies: edge.trusted})
 	hs.SetHandler(h)
 	h = withDBSession(h) // see dbsession.go

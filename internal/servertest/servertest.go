@@ -48,6 +48,13 @@ type Node struct {
 // Start starts a node on a fresh database of the dialect; it stops in t.Cleanup.
 func Start(t testing.TB, dialect string) *Node {
 	t.Helper()
+	return StartWith(t, dialect, nil)
+}
+
+// StartWith is Start with the configuration changed by configure (when not nil) before the
+// node starts.
+func StartWith(t testing.TB, dialect string, configure func(*config.Config)) *Node {
+	t.Helper()
 	cfg := &config.Config{Listen: "127.0.0.1:0", LogLevel: "debug", LogFormat: "json", MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
 		DataDir: t.TempDir()}
 	k, err := keyring.GenerateKey()
@@ -63,6 +70,9 @@ func Start(t testing.TB, dialect string) *Node {
 		cfg.DatabaseURL = testenv.PostgresURL(t)
 	default:
 		t.Fatalf("unknown dialect %q", dialect)
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
