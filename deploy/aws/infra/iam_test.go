@@ -112,7 +112,9 @@ func TestIAM(t *testing.T) {
 				haveExec = append(haveExec, line)
 				continue
 			case g.role == task:
-				t.Errorf("the task role has a permission: %s", line)
+				if line != `[kms:Decrypt] on [{"Ref":"RootKeyKmsKeyArn"}]` {
+					t.Errorf("the task role has a permission beyond unwrapping the root key: %s", line)
+				}
 				continue
 			case strings.HasPrefix(g.role, "CofferBastionInstanceRole"):
 				bastionRoles[g.role] = true
@@ -139,6 +141,11 @@ func TestIAM(t *testing.T) {
 		sort.Strings(haveExec)
 		if !slices.Equal(haveExec, wantExec) {
 			t.Errorf("execution role statements\n have %q\n want %q", haveExec, wantExec)
+		}
+		// The task role's one statement exists only when a KMS-wrapped root key is configured.
+		_, rk := tp.one(t, "AWS::IAM::Policy", "CofferTaskRootKeyPolicy")
+		if rk.Condition != "RootKeyWrapped" || js(tp.Conditions["RootKeyWrapped"]) != `{"Fn::Not":[{"Fn::Equals":[{"Ref":"RootKeyKmsKeyArn"},""]}]}` {
+			t.Errorf("task role policy condition %q: %s", rk.Condition, js(tp.Conditions["RootKeyWrapped"]))
 		}
 		if len(bastionRoles) != 1 {
 			t.Errorf("bastion roles %v", bastionRoles)

@@ -18,6 +18,10 @@ type params struct {
 	minTasks     *float64
 	maxTasks     *float64
 	startService awscdk.CfnCondition
+	// rootKeyKMS is the KMS key that wraps COFFER_ROOT_KEY, or "" for a plain root key;
+	// rootKeyWrapped is true when it is set.
+	rootKeyKMS     *string
+	rootKeyWrapped awscdk.CfnCondition
 }
 
 // ssmSecret is one root credential: the environment variable the task sees and the stack
@@ -57,6 +61,16 @@ func newParams(scope constructs.Construct, opts Options) *params {
 		p.ssm = append(p.ssm, ssmSecret{env: s.env, param: str(s.id,
 			"Name of the SSM SecureString parameter holding "+s.env+".", s.def, ssmNamePattern)})
 	}
+	kms := awscdk.NewCfnParameter(stack, jsii.String("RootKeyKmsKeyArn"), &awscdk.CfnParameterProps{
+		Type:           jsii.String("String"),
+		Description:    jsii.String("ARN of the KMS key that wraps the root key in the RootKeyParameter (COFFER_ROOT_KEY_KMS_KEY_ID); empty for a plain root key. Only the task role may decrypt with it."),
+		Default:        jsii.String(""),
+		AllowedPattern: jsii.String(`^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+)?$`),
+	})
+	p.rootKeyKMS = kms.ValueAsString()
+	p.rootKeyWrapped = awscdk.NewCfnCondition(stack, jsii.String("RootKeyWrapped"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(p.rootKeyKMS, jsii.String(""))),
+	})
 	num := func(id, desc string, def, min float64) *float64 {
 		return awscdk.NewCfnParameter(stack, jsii.String(id), &awscdk.CfnParameterProps{
 			Type: jsii.String("Number"), Description: jsii.String(desc),

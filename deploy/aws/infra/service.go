@@ -74,12 +74,22 @@ func newService(scope constructs.Construct, opts Options, p *params, n *network,
 		Actions:   jsii.Strings("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"),
 		Resources: &[]*string{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"), nil)},
 	}))
-	// The task role is what Coffer itself may call. With every credential injected through
-	// the task's secrets, Coffer calls no AWS API at run time: the role has no permission.
+	// The task role is what Coffer itself may call. Every credential is injected through the
+	// task's secrets, so the only AWS call Coffer makes is kms:Decrypt of a KMS-wrapped root
+	// key at start, and only when RootKeyKmsKeyArn is set.
 	s.taskRole = awsiam.NewRole(scope, jsii.String("TaskRole"), &awsiam.RoleProps{
 		AssumedBy:   ecsTasks,
-		Description: jsii.String("Coffer task: no AWS permission (credentials come through the task's secrets)"),
+		Description: jsii.String("Coffer task: kms:Decrypt of the wrapped root key, if any; nothing else"),
 	})
+	rootKey := awsiam.NewPolicy(scope, jsii.String("TaskRootKeyPolicy"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{s.taskRole},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("UnwrapRootKey"),
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: &[]*string{p.rootKeyKMS},
+		})},
+	})
+	rootKey.Node().DefaultChild().(awsiam.CfnPolicy).CfnOptions().SetCondition(p.rootKeyWrapped)
 	s.taskDef = awsecs.NewFargateTaskDefinition(scope, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
 		Cpu:            jsii.Number(float64(opts.TaskCPU)),
 		MemoryLimitMiB: jsii.Number(float64(opts.TaskMemoryMiB)),
@@ -91,13 +101,14 @@ func newService(scope constructs.Construct, opts Options, p *params, n *network,
 		},
 	})
 	env := map[string]*string{
-		"COFFER_LISTEN":         jsii.String(fmt.Sprintf("0.0.0.0:%d", AppPort)),
-		"COFFER_LOG_FORMAT":     jsii.String("json"),
-		"COFFER_SHUTDOWN_DRAIN": jsii.String(opts.Drain.String()),
-		"COFFER_SITE_URL":       p.siteURL,
-		"COFFER_SMTP_HOST":      awscdk.Fn_Sub(jsii.String("email-smtp.${AWS::Region}.${AWS::URLSuffix}"), nil),
-		"COFFER_SMTP_PORT":      jsii.String("587"),
-		"COFFER_SMTP_FROM":      awscdk.Fn_Join(jsii.String(""), jsii.Strings("coffer@", *p.emailDomain)),
+		"COFFER_LISTEN":              jsii.String(fmt.Sprintf("0.0.0.0:%d", AppPort)),
+		"COFFER_LOG_FORMAT":          jsii.String("json"),
+		"COFFER_SHUTDOWN_DRAIN":      jsii.String(opts.Drain.String()),
+		"COFFER_SITE_URL":            p.siteURL,
+		"COFFER_ROOT_KEY_KMS_KEY_ID": p.rootKeyKMS, // empty: a plain root key
+		"COFFER_SMTP_HOST":           awscdk.Fn_Sub(jsii.String("email-smtp.${AWS::Region}.${AWS::URLSuffix}"), nil),
+		"COFFER_SMTP_PORT":           jsii.String("587"),
+		"COFFER_SMTP_FROM":           awscdk.Fn_Join(jsii.String(""), jsii.Strings("coffer@", *p.emailDomain)),
 	}
 	if opts.Variant == Public {
 		env["COFFER_TRUSTED_PROXIES"] = jsii.String(opts.VPCCIDR) // the ALB's addresses

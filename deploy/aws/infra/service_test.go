@@ -97,13 +97,14 @@ func TestTaskDefinition(t *testing.T) {
 			t.Errorf("Image %s, want the Image parameter", js(ct["Image"]))
 		}
 		wantEnv := map[string]string{
-			"COFFER_LISTEN":         fmt.Sprintf(`"0.0.0.0:%d"`, infra.AppPort),
-			"COFFER_LOG_FORMAT":     `"json"`,
-			"COFFER_SHUTDOWN_DRAIN": `"15s"`,
-			"COFFER_SITE_URL":       `{"Ref":"SiteUrl"}`,
-			"COFFER_SMTP_HOST":      `{"Fn::Sub":"email-smtp.${AWS::Region}.${AWS::URLSuffix}"}`,
-			"COFFER_SMTP_PORT":      `"587"`,
-			"COFFER_SMTP_FROM":      `{"Fn::Join":["",["coffer@",{"Ref":"EmailDomain"}]]}`,
+			"COFFER_LISTEN":              fmt.Sprintf(`"0.0.0.0:%d"`, infra.AppPort),
+			"COFFER_LOG_FORMAT":          `"json"`,
+			"COFFER_SHUTDOWN_DRAIN":      `"15s"`,
+			"COFFER_SITE_URL":            `{"Ref":"SiteUrl"}`,
+			"COFFER_ROOT_KEY_KMS_KEY_ID": `{"Ref":"RootKeyKmsKeyArn"}`,
+			"COFFER_SMTP_HOST":           `{"Fn::Sub":"email-smtp.${AWS::Region}.${AWS::URLSuffix}"}`,
+			"COFFER_SMTP_PORT":           `"587"`,
+			"COFFER_SMTP_FROM":           `{"Fn::Join":["",["coffer@",{"Ref":"EmailDomain"}]]}`,
 		}
 		switch {
 		case c.public():

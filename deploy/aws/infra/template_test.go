@@ -137,6 +137,7 @@ type resource struct {
 	Type           string         `json:"Type"`
 	Properties     map[string]any `json:"Properties"`
 	DeletionPolicy string         `json:"DeletionPolicy"`
+	Condition      string         `json:"Condition"`
 }
 
 // ofType returns the logical ids of the resources of type typ, sorted.
