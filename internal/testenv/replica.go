@@ -53,10 +53,12 @@ func PostgresReplicated(t testing.TB) *Replicated {
 	bin, err := findPostgres()
 	if err != nil {
 		fail(t, "", err)
+		return nil
 	}
 	cred, err := unprivileged()
 	if err != nil {
 		fail(t, "", err)
+		return nil
 	}
 	base, err := os.MkdirTemp("", "coffer-testenv-pgrepl-")
 	if err != nil {
@@ -187,7 +189,7 @@ func (r *Replicated) start(s *pgNode) error {
 	}
 	args := append([]string{"-D", s.data, "-p", strconv.Itoa(s.port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		"-c", "fsync=off", "-c", "full_page_writes=off", // commits still write WAL at once, for the standby
 		"-c", "max_connections=100"}, s.args...)
 	p, err := pgCommand(r.bin, "postgres", r.base, r.logPath(), r.cred, syscall.SIGINT, args...)
 	if err != nil {
@@ -300,7 +302,7 @@ func (r *Replicated) WaitReplayed(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var lsn string
-	if err := p.QueryRowContext(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&lsn); err != nil {
+	if err := p.QueryRowContext(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&lsn); err != nil {
 		t.Fatalf("testenv: primary WAL position: %v", err)
 	}
 	for {
