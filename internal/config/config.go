@@ -19,8 +19,9 @@ type Config struct {
 	Dev             bool          // development mode: generated keys, SQLite by default
 	Listen          string        // host:port of the HTTP listener
 	DataDir         string        // directory for the SQLite file and, in Dev mode, generated keys
-	DatabaseURL     string        // secret; postgres://, postgresql://, sqlite:PATH or file:PATH; "" means SQLite in DataDir
-	RootKey         string        // secret; comma-separated base64 keys of 32 bytes, current first
+	DatabaseURL     string        // secret; postgres://, postgresql:// or sqlite:PATH; "" means SQLite in DataDir
+	RootKey         string        // secret; comma-separated base64 keys of 32 bytes (KMS-wrapped with RootKeyKMSKeyID), current first
+	RootKeyKMSKeyID string        // AWS KMS key that wraps the root keys; empty: RootKey holds them in the clear
 	AuthSecret      string        // secret; signs access tokens, at least 32 bytes
 	SiteURL         string        // public base URL; see PublicURL
 	LogLevel        string        // debug, info, warn or error
@@ -41,6 +42,8 @@ type Config struct {
 	HTTPRedirectListen string        // host:port of a plain-HTTP listener that redirects to HTTPS; empty: none
 	TrustedProxies     string        // comma-separated CIDRs whose X-Forwarded-For and PROXY headers are believed
 	ProxyProtocol      string        // off, on or optional: PROXY protocol v1/v2 on the listeners
+
+	refs map[string]setting // secret settings given as references, by variable (see refs.go)
 
 	// Users and e-mail (see users.go).
 	Signup            string // invite or open
@@ -93,14 +96,11 @@ func (c *Config) DatabaseDSN() (dialect string, dsn string) {
 	return "", ""
 }
 
-// sqlitePath returns PATH from sqlite:PATH or file:PATH, dropping a leading "//" of the
-// sqlite:///abs/path form.
+// sqlitePath returns PATH from sqlite:PATH, dropping a leading "//" of the sqlite:///abs/path
+// form. (file:PATH is not SQLite: like in every secret setting, it reads the value from a file.)
 func sqlitePath(u string) (string, bool) {
-	for _, prefix := range []string{"sqlite:", "file:"} {
-		if hasPrefixFold(u, prefix) {
-			rest := u[len(prefix):]
-			return strings.TrimPrefix(rest, "//"), true
-		}
+	if hasPrefixFold(u, "sqlite:") {
+		return strings.TrimPrefix(u[len("sqlite:"):], "//"), true
 	}
 	return "", false
 }

@@ -64,7 +64,7 @@ func MarkdownTable(w io.Writer) {
 	for _, o := range table() {
 		desc := o.Description
 		if o.Secret {
-			desc += " (secret; also `" + o.Env + "_FILE`)"
+			desc += " (secret; also `" + o.Env + "_FILE` or a reference)"
 		}
 		fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", o.Env, code("--"+o.Flag, o.Flag != ""),
 			code(o.Default, o.Default != ""), strings.ReplaceAll(desc, "|", `\|`))

@@ -112,7 +112,7 @@ func TestMarkdownTable(t *testing.T) {
 	for _, want := range []string{
 		"| Variable | Flag | Default | Description |\n",
 		"| `COFFER_LISTEN` | `--listen` | `127.0.0.1:8080` |",
-		"(secret; also `COFFER_ROOT_KEY_FILE`)",
+		"(secret; also `COFFER_ROOT_KEY_FILE` or a reference)",
 		"| `COFFER_ROOT_KEY` | `--root-key-file` |  |",
 	} {
 		if !strings.Contains(out, want) {

@@ -34,8 +34,10 @@ func BindFlags(fs *pflag.FlagSet) {
 // Load returns the configuration from defaults, then the environment read through lookupEnv
 // (os.LookupEnv in the server; nil means an empty environment), then the flags of fs that were
 // set explicitly (fs may be nil). An empty variable counts as unset. COFFER_X_FILE names a file
-// whose content, without trailing white space, is the value of COFFER_X. Load reports every
-// problem at once; no error quotes a secret. Call Validate next.
+// whose content, without trailing white space, is the value of COFFER_X. A secret setting may
+// be a reference (ssm:, secretsmanager:, file:; see Reference), which Resolve replaces by its
+// value. Load reports every problem at once; no error quotes a secret. Call Resolve, then
+// Validate next.
 func Load(fs *pflag.FlagSet, lookupEnv func(string) (string, bool)) (*Config, error) {
 	if lookupEnv == nil {
 		lookupEnv = func(string) (string, bool) { return "", false }
@@ -71,6 +73,18 @@ func loadOption(c *Config, o Option, fs *pflag.FlagSet, lookupEnv func(string) (
 	}
 	if from == "" {
 		return nil
+	}
+	if o.Secret {
+		ref, isRef, err := ParseReference(v)
+		if err != nil && from != o.Env {
+			return fmt.Errorf("%s (from %s): %w", o.Env, from, err)
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", o.Env, err)
+		}
+		if isRef {
+			c.recordReference(o, ref) // see refs.go: Resolve reads it
+			return nil
+		}
 	}
 	if err := o.parse(c, v); err != nil {
 		if !o.Secret {

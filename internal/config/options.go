@@ -40,7 +40,7 @@ func table() []Option {
 			"Directory for the SQLite database and, in development mode, generated keys.",
 			func(c *Config) *string { return &c.DataDir }),
 		stringOption("COFFER_DATABASE_URL", "database-url-file", "",
-			"Database: postgres://… or postgresql://… for PostgreSQL, sqlite:PATH or file:PATH for SQLite; empty means SQLite at DATA_DIR/coffer.db.",
+			"Database: postgres://… or postgresql://… for PostgreSQL, sqlite:PATH for SQLite; empty means SQLite at DATA_DIR/coffer.db.",
 			func(c *Config) *string { return &c.DatabaseURL }).secret().withCheck(checkDatabaseURL).withRedact(redactDatabaseURL),
 		stringOption("COFFER_DATABASE_READ_REPLICAS", "database-read-replicas-file", "",
 			"Comma-separated postgres:// URLs of read replicas for reads that tolerate a moment of lag; a replica that is down is skipped for a while and its reads go to the primary. PostgreSQL only.",
@@ -52,8 +52,11 @@ func table() []Option {
 			"PostgreSQL statement_timeout of every connection (migrations excepted): a statement running longer is canceled and its request answers 503. 0 means none. SQLite ignores it.",
 			func(c *Config) *time.Duration { return &c.DatabaseStatementTimeout }).withCheck(checkStatementTimeout),
 		stringOption("COFFER_ROOT_KEY", "root-key-file", "",
-			"Root encryption key: base64 of 32 bytes; several comma-separated keys for rotation, current first.",
+			"Root encryption key: base64 of 32 bytes; several comma-separated keys for rotation, current first. With COFFER_ROOT_KEY_KMS_KEY_ID, base64 KMS ciphertext blobs of such keys instead.",
 			func(c *Config) *string { return &c.RootKey }).secret().withCheck(checkRootKey),
+		stringOption("COFFER_ROOT_KEY_KMS_KEY_ID", "root-key-kms-key-id", "",
+			"AWS KMS key (id, ARN or alias/NAME) that wraps the root keys in COFFER_ROOT_KEY; they are unwrapped with kms:Decrypt at start (see `coffer keys generate --kms-key-id`). Empty means COFFER_ROOT_KEY holds plain keys.",
+			func(c *Config) *string { return &c.RootKeyKMSKeyID }),
 		stringOption("COFFER_AUTH_SECRET", "auth-secret-file", "",
 			"Secret of at least 32 bytes that signs access tokens.",
 			func(c *Config) *string { return &c.AuthSecret }).secret().withCheck(checkAuthSecret),
@@ -157,6 +160,9 @@ func (o Option) withRedact(redact func(string) string) Option { o.redact = redac
 
 // display returns the option's value in c as it may be shown: secrets redacted.
 func (o Option) display(c *Config) string {
+	if ref, ok := c.refs[o.Env]; ok {
+		return ref.String() // where the secret is kept, not the secret
+	}
 	v := o.format(c)
 	switch {
 	case !o.Secret || v == "":

@@ -16,7 +16,9 @@ import (
 func (c *Config) Validate() error {
 	var errs []error
 	for _, o := range table() {
-		if o.check != nil {
+		if unresolved, err := c.checkResolved(o); unresolved {
+			errs = append(errs, err)
+		} else if o.check != nil {
 			errs = append(errs, o.check(c))
 		}
 	}
@@ -51,7 +53,7 @@ func checkDatabaseURL(c *Config) error {
 	}
 	if path, ok := sqlitePath(v); ok {
 		if path == "" || strings.ContainsAny(path, "?#") {
-			return errors.New("COFFER_DATABASE_URL: give SQLite as sqlite:PATH or file:PATH with a path and no options (Coffer sets them)")
+			return errors.New("COFFER_DATABASE_URL: give SQLite as sqlite:PATH with a path and no options (Coffer sets them)")
 		}
 		return nil
 	}
@@ -59,10 +61,13 @@ func checkDatabaseURL(c *Config) error {
 	if !found || strings.Trim(scheme, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") != "" {
 		scheme = "" // nothing that looks like a scheme: show nothing rather than part of a secret
 	}
-	return fmt.Errorf("COFFER_DATABASE_URL: unsupported database %q: use postgres://…, postgresql://…, sqlite:PATH or file:PATH", scheme)
+	return fmt.Errorf("COFFER_DATABASE_URL: unsupported database %q: use postgres://…, postgresql://… or sqlite:PATH", scheme)
 }
 
 func checkRootKey(c *Config) error {
+	if c.RootKeyKMSKeyID != "" {
+		return checkWrappedRootKey(c) // see kms.go
+	}
 	if c.RootKey == "" {
 		if c.Dev {
 			return nil

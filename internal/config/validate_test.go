@@ -62,7 +62,8 @@ func TestValidate(t *testing.T) {
 		{name: "postgres fragment", set: map[string]string{"COFFER_DATABASE_URL": "postgres://u:1234#" + plantedDBPass + "@db/coffer"}, wantErr: []string{"COFFER_DATABASE_URL"}},
 		{name: "postgres multi-host", set: map[string]string{"COFFER_DATABASE_URL": "postgresql://u:" + plantedDBPass + "@h1:5432,h2:5432/coffer?target_session_attrs=read-write"}},
 		{name: "sqlite", set: map[string]string{"COFFER_DATABASE_URL": "sqlite:/var/lib/coffer/coffer.db"}},
-		{name: "sqlite options", set: map[string]string{"COFFER_DATABASE_URL": "file:coffer.db?mode=ro"}, wantErr: []string{"COFFER_DATABASE_URL", "no options"}},
+		{name: "sqlite options", set: map[string]string{"COFFER_DATABASE_URL": "sqlite:coffer.db?mode=ro"}, wantErr: []string{"COFFER_DATABASE_URL", "no options"}},
+		{name: "unresolved reference", set: map[string]string{"COFFER_DATABASE_URL": "ssm:/coffer/db-url"}, wantErr: []string{"COFFER_DATABASE_URL", "ssm:/coffer/db-url", "not resolved"}},
 		{name: "max body", set: map[string]string{"COFFER_MAX_BODY_BYTES": "100"}, wantErr: []string{"COFFER_MAX_BODY_BYTES", "1024"}},
 		{name: "site url", set: map[string]string{"COFFER_SITE_URL": "coffer.example.com"}, wantErr: []string{"COFFER_SITE_URL"}},
 		{name: "shutdown timeout", set: map[string]string{"COFFER_SHUTDOWN_TIMEOUT": "-1s"}, wantErr: []string{"COFFER_SHUTDOWN_TIMEOUT"}},
@@ -134,7 +135,7 @@ func TestDatabaseDSN(t *testing.T) {
 		{"postgresql://h/db", "postgres", "postgresql://h/db"},
 		{"sqlite:/var/coffer.db", "sqlite", "/var/coffer.db"},
 		{"sqlite:///var/coffer.db", "sqlite", "/var/coffer.db"},
-		{"file:coffer.db", "sqlite", "coffer.db"},
+		{"file:coffer.db", "", ""}, // file: reads a value from a file; it is not SQLite
 		{"mysql://h/db", "", ""},
 	}
 	for _, tt := range tests {

@@ -21,8 +21,8 @@ const (
 )
 
 // PrepareDev completes a development-mode configuration: the data directory is created
-// (0700) and the root key and auth secret, when not configured, are read from files in it,
-// generated on first start (0600). It reports which were generated.
+// (0700) and the root key (unless KMS-wrapped) and auth secret, when not configured, are read
+// from files in it, generated on first start (0600). It reports which were generated.
 func PrepareDev(cfg *config.Config) (generated []string, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
@@ -50,11 +50,15 @@ func PrepareDev(cfg *config.Config) (generated []string, err error) {
 		*dst = strings.TrimSpace(string(b))
 		return nil
 	}
-	if err := load(&cfg.RootKey, DevRootKeyFile, func() (string, error) {
+	genRoot := func() (string, error) {
 		k, err := keyring.GenerateKey()
 		return keyring.EncodeRootKey(k), err
-	}); err != nil {
-		return nil, err
+	}
+	// A KMS-wrapped root key is never generated here: without one, Validate asks for it.
+	if cfg.RootKeyKMSKeyID == "" {
+		if err := load(&cfg.RootKey, DevRootKeyFile, genRoot); err != nil {
+			return nil, err
+		}
 	}
 	if err := load(&cfg.AuthSecret, DevAuthSecretFile, func() (string, error) {
 		b := make([]byte, 32)

@@ -15,10 +15,11 @@ import (
 // it reports no key left under an old root, the old root key can be removed. It returns how
 // many keys it re-wrapped out of how many exist.
 func RewrapKeys(ctx context.Context, cfg *config.Config, log *slog.Logger) (rewrapped, total int, err error) {
-	roots, err := parseRootKeys(cfg.RootKey)
+	roots, err := rootKeys(ctx, cfg) // see rootkeys.go
 	if err != nil {
 		return 0, 0, err
 	}
+	defer clearKeys(roots) // the keyring keeps its own copy
 	dialect, dsn := cfg.DatabaseDSN()
 	db, err := store.Open(ctx, dialect, dsn, store.Options{MaxOpenConns: 2})
 	if err != nil {

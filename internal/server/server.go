@@ -48,10 +48,11 @@ type Options struct {
 // New opens and migrates the database and wires the services. cfg must be validated (and, in
 // development mode, completed by PrepareDev).
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options) (*Server, error) {
-	roots, err := parseRootKeys(cfg.RootKey)
+	roots, err := rootKeys(ctx, cfg) // see rootkeys.go
 	if err != nil {
 		return nil, err
 	}
+	defer clearKeys(roots) // the keyring keeps its own copy
 	dialect, dsn := cfg.DatabaseDSN()
 	if dialect == store.SQLite {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
