@@ -24,6 +24,11 @@ if ! command -v mailpit >/dev/null 2>&1 && ! [ -x "$mailpit_dir/mailpit" ]; then
 	GOBIN="$mailpit_dir" go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
 fi
 
+# local-kms (an AWS KMS emulator) for the KMS tests: internal/testenv builds it from the module
+# proxy, at the version pinned in localkms.go, into coffer-test/ in the user cache the first time
+# a test needs it. Its own test does that now, so that no other test waits for the build.
+(cd "$(dirname "$0")/.." && go test -count=1 -run '^TestLocalKMS$' ./internal/testenv/ >/dev/null)
+
 missing=()
 have_postgres || missing+=(postgresql)
 have_redis || missing+=(redis-server)
