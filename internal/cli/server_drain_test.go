@@ -183,3 +183,44 @@ func TestServerDrainsOnSIGTERM(t *testing.T) {
 		}
 	}
 }
+
+// TestServerSecondSignalEndsDrain: Ctrl-C twice stops a server at once, whatever the drain.
+func TestServerSecondSignalEndsDrain(t *testing.T) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cofferBinary(t), "server", "--dev")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "COFFER_DATA_DIR=" + t.TempDir(), "COFFER_LISTEN=" + addr,
+		"COFFER_SHUTDOWN_DRAIN=10m", "COFFER_LOG_FORMAT=json"}
+	logs := &lockedBuffer{}
+	cmd.Stderr, cmd.Stdout = logs, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	waitLog := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), what); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log:\n%s", what, logs)
+			}
+		}
+	}
+	waitLog("http server listening")
+	cmd.Process.Signal(os.Interrupt)
+	waitLog("draining")
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit: %v, want status 0\n%s", err, logs)
+		}
+	case <-ctx.Done():
+		t.Fatal("a second signal did not end the 10-minute drain")
+	}
+	if !strings.Contains(logs.String(), "drain cut short") {
+		t.Errorf("log lacks the cut:\n%s", logs)
+	}
+}

@@ -370,3 +370,27 @@ func TestRunDrains(t *testing.T) {
 		t.Errorf("log lacks the drain and the stop in order:\n%s", logs)
 	}
 }
+
+func TestRunEndDrain(t *testing.T) {
+	log, logs := newLogger(slog.LevelInfo)
+	srv := httpserver.NewServer(http.NotFoundHandler(), log)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- srv.Run(ctx, httpserver.Lifecycle{Drain: time.Hour, ShutdownTimeout: time.Second}, httpserver.Endpoint{Listener: ln})
+	}()
+	cancel()
+	waitFor(t, "the drain to start", func() bool { return strings.Contains(logs.String(), "draining") })
+	srv.EndDrain()
+	srv.EndDrain() // twice is harmless
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+	if !strings.Contains(logs.String(), "drain cut short") {
+		t.Errorf("log lacks the cut:\n%s", logs)
+	}
+}

@@ -33,6 +33,8 @@ type Server struct {
 	handler  http.Handler
 	log      *slog.Logger
 	draining atomic.Bool
+	endDrain chan struct{} // closed by EndDrain
+	endOnce  sync.Once
 }
 
 // NewServer returns a Server for h that logs to log (slog.Default() when nil).
@@ -40,8 +42,12 @@ func NewServer(h http.Handler, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{handler: h, log: log}
+	return &Server{handler: h, log: log, endDrain: make(chan struct{})}
 }
+
+// EndDrain cuts the drain short: Run shuts down at once if it is draining, or as soon as its
+// context is done. The server command calls it on a second SIGINT or SIGTERM.
+func (s *Server) EndDrain() { s.endOnce.Do(func() { close(s.endDrain) }) }
 
 // SetHandler replaces the handler; call it before Run. It lets the handler's readiness check
 // refer to the Server that will serve it.
@@ -125,6 +131,9 @@ func (s *Server) Run(ctx context.Context, lc Lifecycle, eps ...Endpoint) error {
 			t := time.NewTimer(lc.Drain)
 			select {
 			case <-t.C:
+			case <-s.endDrain:
+				s.log.Info("drain cut short")
+				t.Stop()
 			case err = <-errc:
 				pending--
 				t.Stop()

@@ -73,6 +73,9 @@ func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
 	return s.http.Run(ctx, httpserver.Lifecycle{Drain: s.Config.ShutdownDrain, ShutdownTimeout: s.Config.ShutdownTimeout}, eps...)
 }
 
+// EndDrain cuts the drain of ServeListeners short (a second signal).
+func (s *Server) EndDrain() { s.http.EndDrain() }
+
 // httpsPort is the port redirects point to: that of an https:// COFFER_SITE_URL (none when it
 // has none: 443), otherwise that of the HTTPS listener.
 func (s *Server) httpsPort(ln net.Listener) string {

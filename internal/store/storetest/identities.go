@@ -22,6 +22,7 @@ func newUA(identityID string) *coffer.UniversalAuth {
 		AccessTokenTTL: 3600, AccessTokenMaxTTL: 7200,
 		ClientSecretTrustedIPs: []coffer.TrustedIP{{IPAddress: "0.0.0.0", Type: "ipv4", Prefix: 0}, {IPAddress: "::", Type: "ipv6", Prefix: 0}},
 		AccessTokenTrustedIPs:  []coffer.TrustedIP{{IPAddress: "10.0.0.0", Type: "ipv4", Prefix: 8}, {IPAddress: "2001:db8::1", Type: "ipv6", Prefix: 128}},
+		TrustedVPCEndpointIDs:  []string{"vpce-0123456789abcdef0", "vpce-1234abcd"},
 		CreatedAt:              t0, UpdatedAt: t0}
 }
 
@@ -115,6 +116,7 @@ func testUniversalAuth(t *testing.T, db *store.DB) {
 	upd.AccessTokenTTL, upd.AccessTokenMaxTTL, upd.AccessTokenNumUsesLimit, upd.UpdatedAt = 60, 120, 3, at(7)
 	upd.ClientSecretTrustedIPs = []coffer.TrustedIP{{IPAddress: "192.0.2.1", Type: "ipv4", Prefix: 32}}
 	upd.AccessTokenTrustedIPs = []coffer.TrustedIP{}
+	upd.TrustedVPCEndpointIDs = nil
 	putUA(t, db, &upd)
 	got, err := db.FindUniversalAuth(ctx, ident.ID)
 	if err != nil {
@@ -125,6 +127,9 @@ func testUniversalAuth(t *testing.T, db *store.DB) {
 	}
 	if !reflect.DeepEqual(got.ClientSecretTrustedIPs, upd.ClientSecretTrustedIPs) || len(got.AccessTokenTrustedIPs) != 0 {
 		t.Errorf("trusted IPs after the second put = %+v / %+v; want %+v / none", got.ClientSecretTrustedIPs, got.AccessTokenTrustedIPs, upd.ClientSecretTrustedIPs)
+	}
+	if got.TrustedVPCEndpointIDs != nil {
+		t.Errorf("trusted VPC endpoints after a put without them = %q; want none", got.TrustedVPCEndpointIDs)
 	}
 	wantTime(t, "CreatedAt", got.CreatedAt, t0)
 	wantTime(t, "UpdatedAt", got.UpdatedAt, at(7))

@@ -36,7 +36,7 @@ func testAccessTokens(t *testing.T, db *store.DB) {
 	}
 	// The identity's access-token trusted IPs come with a universal-auth token, and only then.
 	withIPs := *viaUA
-	withIPs.TrustedIPs = ua.AccessTokenTrustedIPs
+	withIPs.TrustedIPs, withIPs.TrustedVPCEndpointIDs = ua.AccessTokenTrustedIPs, ua.TrustedVPCEndpointIDs
 	for _, want := range []*coffer.AccessToken{&withIPs, viaToken, user} {
 		got, err := db.FindAccessToken(ctx, want.ID)
 		if err != nil {
