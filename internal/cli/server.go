@@ -25,7 +25,9 @@ func newServerCmd(env Env) *cobra.Command {
   COFFER_DATABASE_URL=postgres://… coffer server    the same binary on PostgreSQL
 
 Without --dev the server refuses to start unless COFFER_ROOT_KEY and COFFER_AUTH_SECRET
-(or their _FILE variants) are set: "coffer keys generate" makes both.
+(or their _FILE variants) are set: "coffer keys generate" makes both. Any secret setting may
+instead name where it is kept: ssm:/path/name, secretsmanager:NAME-or-ARN[#json-key] or
+file:/path; the server reads it once at start.
 Every setting is listed by "coffer config --markdown".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -39,6 +41,9 @@ Every setting is listed by "coffer config --markdown".`,
 					continue
 				}
 				log.Warn("unknown COFFER_ setting in the environment; is it misspelled?", "name", name)
+			}
+			if err := resolveReferences(cmd.Context(), cfg, log); err != nil { // see references.go
+				return err
 			}
 			if cfg.Dev {
 				generated, err := server.PrepareDev(cfg)
