@@ -10,14 +10,17 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/coffer ./cmd/coffer
 
 ## test: install what the tests need when missing, then run every test with the race detector
+## (deploy/aws is its own module: its template tests synthesize through node, without -race)
 test:
 	./scripts/test-deps.sh
 	$(GO) test -race ./...
+	cd deploy/aws && $(GO) test ./...
 
 ## lint: formatting and vet
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd deploy/aws && $(GO) vet ./...
 
 ## run: a development server on 127.0.0.1:8080 (SQLite and generated keys in ./coffer-data)
 run:

@@ -144,6 +144,10 @@ func TestIAM(t *testing.T) {
 		}
 		// The task role's one statement exists only when a KMS-wrapped root key is configured.
 		_, rk := tp.one(t, "AWS::IAM::Policy", "CofferTaskRootKeyPolicy")
+		if st := list(rk.Properties["PolicyDocument"].(map[string]any)["Statement"]); len(st) != 1 ||
+			js(st[0].(map[string]any)["Condition"]) != `{"StringEquals":{"kms:EncryptionContext:coffer":"root-key"}}` {
+			t.Errorf("root key statement %s, want it limited to the root-key encryption context", js(st))
+		}
 		if rk.Condition != "RootKeyWrapped" || js(tp.Conditions["RootKeyWrapped"]) != `{"Fn::Not":[{"Fn::Equals":[{"Ref":"RootKeyKmsKeyArn"},""]}]}` {
 			t.Errorf("task role policy condition %q: %s", rk.Condition, js(tp.Conditions["RootKeyWrapped"]))
 		}

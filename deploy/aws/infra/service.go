@@ -87,6 +87,10 @@ func newService(scope constructs.Construct, opts Options, p *params, n *network,
 			Sid:       jsii.String("UnwrapRootKey"),
 			Actions:   jsii.Strings("kms:Decrypt"),
 			Resources: &[]*string{p.rootKeyKMS},
+			// coffer keys generate --kms-key-id wraps the root key with this context.
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]string{"kms:EncryptionContext:coffer": "root-key"},
+			},
 		})},
 	})
 	rootKey.Node().DefaultChild().(awsiam.CfnPolicy).CfnOptions().SetCondition(p.rootKeyWrapped)
@@ -113,9 +117,9 @@ func newService(scope constructs.Construct, opts Options, p *params, n *network,
 	if opts.Variant == Public {
 		env["COFFER_TRUSTED_PROXIES"] = jsii.String(opts.VPCCIDR) // the ALB's addresses
 	} else if opts.NLBMode == NLBTCP {
-		// optional, not on: whether the NLB's health checks carry the header does not matter,
-		// and a header is believed only from the VPC (the NLB's addresses).
-		env["COFFER_PROXY_PROTOCOL"] = jsii.String("optional")
+		// Every connection starts with a PROXY header (the NLB's health checks send LOCAL
+		// ones), believed only from the VPC: the NLB's addresses.
+		env["COFFER_PROXY_PROTOCOL"] = jsii.String("on")
 		env["COFFER_TRUSTED_PROXIES"] = jsii.String(opts.VPCCIDR)
 		env["COFFER_TLS_CERT_FILE"] = jsii.String(tlsCertPath)
 		env["COFFER_TLS_KEY_FILE"] = jsii.String(tlsKeyPath)

@@ -110,7 +110,7 @@ func TestTaskDefinition(t *testing.T) {
 		case c.public():
 			wantEnv["COFFER_TRUSTED_PROXIES"] = `"` + c.opts.VPCCIDR + `"`
 		case c.opts.NLBMode == infra.NLBTCP:
-			wantEnv["COFFER_PROXY_PROTOCOL"] = `"optional"`
+			wantEnv["COFFER_PROXY_PROTOCOL"] = `"on"`
 			wantEnv["COFFER_TRUSTED_PROXIES"] = `"` + c.opts.VPCCIDR + `"`
 			wantEnv["COFFER_TLS_CERT_FILE"] = `"/etc/coffer/tls/tls.crt"`
 			wantEnv["COFFER_TLS_KEY_FILE"] = `"/etc/coffer/tls/tls.key"`

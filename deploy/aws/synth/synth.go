@@ -33,6 +33,12 @@ func Run(outdir string, pub, priv infra.Options) (public, private string, err er
 			err = fmt.Errorf("%v", r)
 		}
 	}()
+	if err := pub.Validate(); err != nil {
+		return "", "", fmt.Errorf("public: %w", err)
+	}
+	if err := priv.Validate(); err != nil {
+		return "", "", fmt.Errorf("private: %w", err)
+	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
 	if _, err := infra.NewStack(app, PublicStack, pub); err != nil {
 		return "", "", fmt.Errorf("public: %w", err)
