@@ -36,9 +36,18 @@ type edgeNode struct {
 	addr, redirectAddr string
 }
 
-// startEdgeNode starts a node like servertest.Start, with configure applied to its settings
-// and, when configure sets COFFER_HTTP_REDIRECT_LISTEN, a redirect listener on a free port.
+// startEdgeNode starts a node through servertest.StartWith with configure applied to its
+// settings.
 func startEdgeNode(t *testing.T, dialect string, configure func(*config.Config)) *edgeNode {
+	t.Helper()
+	n := servertest.StartWith(t, dialect, configure)
+	return &edgeNode{addr: strings.TrimPrefix(n.URL, "http://")}
+}
+
+// startTLSNode starts a node like servertest.Start, with configure applied to its settings, on
+// its own listeners: servertest serves one plain listener, and this one adds the redirect
+// listener (on a free port, when configure sets COFFER_HTTP_REDIRECT_LISTEN).
+func startTLSNode(t *testing.T, dialect string, configure func(*config.Config)) *edgeNode {
 	t.Helper()
 	cfg := &config.Config{Listen: "127.0.0.1:0", LogLevel: "debug", LogFormat: "json", MaxBodyBytes: 1 << 20,
 		ShutdownTimeout: 5 * time.Second, DataDir: t.TempDir(), ProxyProtocol: config.ProxyProtocolOff}
@@ -314,7 +323,7 @@ func TestE2EForwardedFor(t *testing.T) {
 func TestE2ETLSAndRedirect(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := writeSelfSigned(t, dir)
-	n := startEdgeNode(t, store.SQLite, func(c *config.Config) {
+	n := startTLSNode(t, store.SQLite, func(c *config.Config) {
 		c.TLSCertFile, c.TLSKeyFile, c.HTTPRedirectListen = certFile, keyFile, "127.0.0.1:0"
 	})
 	https := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
