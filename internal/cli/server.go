@@ -75,6 +75,21 @@ Every setting is listed by "coffer config --markdown".`,
 					return fmt.Errorf("listen on %s (COFFER_HTTP_REDIRECT_LISTEN): %w", cfg.HTTPRedirectListen, err)
 				}
 			}
+			if cfg.MetricsListen != "" {
+				mln, err := net.Listen("tcp", cfg.MetricsListen)
+				if err != nil {
+					ln.Close()
+					if ls.Redirect != nil {
+						ls.Redirect.Close()
+					}
+					return fmt.Errorf("listen on %s (COFFER_METRICS_LISTEN): %w", cfg.MetricsListen, err)
+				}
+				go func() {
+					if err := srv.ServeMetrics(ctx, mln); err != nil {
+						log.Error("metrics endpoint stopped", "err", err)
+					}
+				}()
+			}
 			if cfg.PprofListen != "" {
 				go func() {
 					if err := srv.ServePprof(ctx, cfg.PprofListen); err != nil {

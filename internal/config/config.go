@@ -56,6 +56,10 @@ type Config struct {
 	SMTPPassword      string // secret
 	SMTPFrom          string
 	SMTPTLS           string // starttls, implicit or none
+
+	// Background jobs and metrics (see jobs.go).
+	JobsConcurrency int64  // jobs run at once on this node
+	MetricsListen   string // host:port of a listener for /metrics alone; "" serves it on Listen
 }
 
 // PublicURL returns the URL at which users reach the server, without a trailing slash: SiteURL

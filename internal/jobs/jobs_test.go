@@ -232,6 +232,7 @@ func testExactlyOnce(t *testing.T, open cluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	began := time.Now()
 	var mu sync.Mutex
 	runs := map[string]int{}
 	byNode := map[string]int{}
@@ -264,7 +265,7 @@ func testExactlyOnce(t *testing.T, open cluster) {
 	if len(runs) != total {
 		t.Errorf("%d distinct jobs ran, want %d", len(runs), total)
 	}
-	t.Logf("jobs per node: %v", byNode)
+	t.Logf("%s: %d jobs on %d nodes in %s; jobs per node: %v", dbs[0].Dialect(), total, nodes, time.Since(began).Round(time.Millisecond), byNode)
 }
 
 func testRetriesThenDead(t *testing.T, open cluster) {

@@ -33,6 +33,7 @@ func RewrapKeys(ctx context.Context, cfg *config.Config, log *slog.Logger) (rewr
 	if err != nil {
 		return 0, 0, err
 	}
+	var resealed int
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		all, err := tx.AllProjectKeys(ctx)
 		if err != nil {
@@ -52,11 +53,13 @@ func RewrapKeys(ctx context.Context, cfg *config.Config, log *slog.Logger) (rewr
 			}
 			rewrapped++
 		}
-		return nil
+		resealed, err = resealJobPayloads(ctx, tx, keys) // see runtime.go
+		return err
 	})
 	if err != nil {
 		return 0, total, err
 	}
-	log.Info("re-wrapped project keys under the current root key", "root_key_id", keys.RootKeyID(), "rewrapped", rewrapped, "total", total)
+	log.Info("re-wrapped project keys under the current root key", "root_key_id", keys.RootKeyID(), "rewrapped", rewrapped, "total", total,
+		"job_payloads_resealed", resealed)
 	return rewrapped, total, nil
 }

@@ -14,12 +14,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/api"
 	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/httpserver"
 	"github.com/cofferhq/coffer/internal/identity"
+	"github.com/cofferhq/coffer/internal/jobs"
 	"github.com/cofferhq/coffer/internal/keyring"
 	"github.com/cofferhq/coffer/internal/projects"
 	"github.com/cofferhq/coffer/internal/secrets"
@@ -35,6 +38,10 @@ type Server struct {
 	Handler http.Handler
 	// Now is the clock of every service; tests may set it before New through Options.
 	now func() time.Time
+	// Jobs is the node's background worker (runtime.go); Metrics is its Prometheus registry.
+	Jobs    *jobs.Worker
+	Metrics *prometheus.Registry
+	runtime *runtimeParts
 	// http serves Handler on the listeners and drains on stop; edge is its TLS and proxy setup.
 	http *httpserver.Server
 	edge *edge
@@ -103,15 +110,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		return nil, err
 	}
 	users.attach(a)
+	rt := newRuntime(cfg, log, db, keys, now) // see runtime.go
+	users.registerJobs(rt.worker)
 	mux := http.NewServeMux()
 	a.Routes(mux)
+	rt.routes(mux)
 	mux.Handle("/", httpserver.Adapter{Log: log}.H(notFound))
-	h := httpserver.Wrap(mux, httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate, Sessions: users.sessions,
+	h := httpserver.Wrap(rt.http.Routes(mux), httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate, Sessions: users.sessions,
 		TrustedProxies: edge.trusted})
+	h = rt.http.Wrap(h)
 	hs.SetHandler(h)
 	h = withDBSession(h) // see dbsession.go
+	rt.start()
 	log.Info("coffer node ready to serve", "database", dialect, "root_key_id", keys.RootKeyID())
-	return &Server{Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now, http: hs, edge: edge}, nil
+	return &Server{Jobs: rt.worker, Metrics: rt.reg, runtime: rt, Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now, http: hs, edge: edge}, nil
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) error {
@@ -141,7 +153,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Close closes the database.
-func (s *Server) Close() error { return s.DB.Close() }
+func (s *Server) Close() error {
+	if s.runtime != nil {
+		s.runtime.stop()
+	}
+	return s.DB.Close()
+}
 
 func parseRootKeys(s string) ([][]byte, error) {
 	var out [][]byte
