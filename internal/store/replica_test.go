@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -299,4 +300,35 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// TestReplicaRefusesConnections: a replica that answers but refuses the connection (here, a
+// database that does not exist; in production a wrong password) is set aside like one that is
+// down, and reads succeed on the primary.
+func TestReplicaRefusesConnections(t *testing.T) {
+	t.Parallel()
+	primary := testenv.PostgresURL(t)
+	u, err := url.Parse(primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/no_such_database"
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Postgres, primary, store.Options{ReadReplicas: []string{u.String()},
+		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := db.ListProjects(store.WithSession(ctx), store.NewID()); err != nil {
+			t.Fatalf("read with a refusing replica: %v", err)
+		}
+	}
+	if st := db.ReplicaStats()[0]; st.Healthy || st.Reads != 0 {
+		t.Errorf("refusing replica: healthy %v, reads %d; want set aside, no reads", st.Healthy, st.Reads)
+	}
 }
