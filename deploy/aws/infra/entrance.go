@@ -163,10 +163,17 @@ func accessLogs(scope constructs.Construct, alb elb.ApplicationLoadBalancer, buc
 	}
 	awscdk.NewCfnMapping(stack, jsii.String("ElbAccounts"), &awscdk.CfnMappingProps{Mapping: &accounts})
 	var ors []awscdk.ICfnConditionExpression
-	for len(inRegion) > 0 { // Fn::Or takes at most 10 conditions
+	for len(inRegion) > 0 { // Fn::Or takes 2 to 10 conditions
 		n := min(len(inRegion), 10)
-		ors = append(ors, awscdk.Fn_ConditionOr(inRegion[:n]...))
+		chunk := inRegion[:n]
+		if n == 1 {
+			chunk = append(chunk, chunk[0])
+		}
+		ors = append(ors, awscdk.Fn_ConditionOr(chunk...))
 		inRegion = inRegion[n:]
+	}
+	if len(ors) == 1 {
+		ors = append(ors, ors[0])
 	}
 	legacy := awscdk.NewCfnCondition(stack, jsii.String("ElbAccountRegion"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionOr(ors...),
