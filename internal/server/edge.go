@@ -55,22 +55,36 @@ type Listeners struct {
 // COFFER_SHUTDOWN_DRAIN, and shuts down gracefully within COFFER_SHUTDOWN_TIMEOUT. Both
 // listeners read PROXY protocol headers when COFFER_PROXY_PROTOCOL says so. It closes them.
 func (s *Server) ServeListeners(ctx context.Context, ls Listeners) error {
-	main, err := httpserver.ProxyListener(ls.Main, s.edge.proxy, s.edge.trusted)
+	eps, err := s.endpoints(ls)
 	if err != nil {
+		ls.Main.Close()
+		if ls.Redirect != nil {
+			ls.Redirect.Close()
+		}
 		return err
 	}
-	eps := []httpserver.Endpoint{{Listener: main, TLS: s.edge.tls}}
-	if ls.Redirect != nil {
-		if s.edge.tls == nil {
-			return fmt.Errorf("COFFER_HTTP_REDIRECT_LISTEN needs TLS on COFFER_LISTEN")
-		}
-		rl, err := httpserver.ProxyListener(ls.Redirect, s.edge.proxy, s.edge.trusted)
-		if err != nil {
-			return err
-		}
-		eps = append(eps, httpserver.Endpoint{Listener: rl, Handler: httpserver.RedirectToHTTPS(s.Handler, s.httpsPort(ls.Main))})
-	}
 	return s.http.Run(ctx, httpserver.Lifecycle{Drain: s.Config.ShutdownDrain, ShutdownTimeout: s.Config.ShutdownTimeout}, eps...)
+}
+
+// endpoints wraps the listeners in the PROXY protocol reader and gives each its TLS and
+// handler.
+func (s *Server) endpoints(ls Listeners) ([]httpserver.Endpoint, error) {
+	main, err := httpserver.ProxyListener(ls.Main, s.edge.proxy, s.edge.trusted)
+	if err != nil {
+		return nil, fmt.Errorf("COFFER_PROXY_PROTOCOL: %w", err)
+	}
+	eps := []httpserver.Endpoint{{Listener: main, TLS: s.edge.tls}}
+	if ls.Redirect == nil {
+		return eps, nil
+	}
+	if s.edge.tls == nil {
+		return nil, fmt.Errorf("COFFER_HTTP_REDIRECT_LISTEN needs TLS on COFFER_LISTEN")
+	}
+	rl, err := httpserver.ProxyListener(ls.Redirect, s.edge.proxy, s.edge.trusted)
+	if err != nil {
+		return nil, fmt.Errorf("COFFER_PROXY_PROTOCOL: %w", err)
+	}
+	return append(eps, httpserver.Endpoint{Listener: rl, Handler: httpserver.RedirectToHTTPS(s.Handler, s.httpsPort(ls.Main))}), nil
 }
 
 // EndDrain cuts the drain of ServeListeners short (a second signal).
