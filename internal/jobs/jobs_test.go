@@ -77,6 +77,7 @@ func TestJobs(t *testing.T) {
 		{"GracefulStop", testGracefulStop},
 		{"Prune", testPrune},
 		{"Metrics", testMetrics},
+		{"WakeOnLocalEnqueue", testWake},
 	}
 	for _, d := range []struct {
 		name string
@@ -555,6 +556,25 @@ func testPrune(t *testing.T, open cluster) {
 	}
 	if j := findJob(t, db, orphan); j.Status != store.JobDead || !strings.Contains(j.LastError, "lease") {
 		t.Fatalf("orphan after prune: %s %q", j.Status, j.LastError)
+	}
+}
+
+// testWake: with a poll interval of an hour, a job enqueued through the worker's own DB handle
+// still runs at once: the commit wakes the worker.
+func testWake(t *testing.T, open cluster) {
+	db := open(t, 1)[0]
+	opt := fast("n1")
+	opt.Poll = time.Hour
+	w := New(db, opt)
+	ran := make(chan struct{}, 1)
+	w.Register("work", func(ctx context.Context, j store.Job) error { ran <- struct{}{}; return nil })
+	start(t, w)
+	time.Sleep(50 * time.Millisecond) // the worker's first claim found nothing; it now waits
+	mustEnqueue(t, db, store.Job{Kind: "work"})
+	select {
+	case <-ran:
+	case <-time.After(30 * time.Second): // far below the hour of the next poll
+		t.Fatal("the enqueue did not wake the worker")
 	}
 }
 
