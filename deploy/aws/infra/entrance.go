@@ -12,6 +12,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+// hsts is the Strict-Transport-Security header Coffer itself sends over HTTPS.
+const hsts = "max-age=63072000; includeSubDomains"
+
 // tlsPolicy is ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.2 and 1.3 only.
 const tlsPolicy = elb.SslPolicy_RECOMMENDED_TLS
 
@@ -61,7 +64,7 @@ func newPublicEntrance(scope constructs.Construct, opts Options, p *params, n *n
 		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(opts.deregistrationDelay())),
 		Targets:             &[]elb.IApplicationLoadBalancerTarget{s.svc},
 	})
-	alb.AddListener(jsii.String("Https"), &elb.BaseApplicationListenerProps{
+	https := alb.AddListener(jsii.String("Https"), &elb.BaseApplicationListenerProps{
 		Port:                jsii.Number(443),
 		Protocol:            elb.ApplicationProtocol_HTTPS,
 		Certificates:        &[]elb.IListenerCertificate{elb.ListenerCertificate_FromArn(p.certificateARN)},
@@ -69,6 +72,10 @@ func newPublicEntrance(scope constructs.Construct, opts Options, p *params, n *n
 		Open:                jsii.Bool(false), // true would add 443 from 0.0.0.0/0 whatever AllowedCIDRs says
 		DefaultTargetGroups: &[]elb.IApplicationTargetGroup{tg},
 	})
+	// Coffer sends HSTS only when it serves HTTPS itself; behind the ALB the ALB adds it.
+	https.Node().DefaultChild().(elb.CfnListener).AddPropertyOverride(jsii.String("ListenerAttributes"), []map[string]string{{
+		"Key": "routing.http.response.strict_transport_security.header_value", "Value": hsts,
+	}})
 	alb.AddRedirect(&elb.ApplicationLoadBalancerRedirectConfig{
 		SourcePort: jsii.Number(80), SourceProtocol: elb.ApplicationProtocol_HTTP,
 		TargetPort: jsii.Number(443), TargetProtocol: elb.ApplicationProtocol_HTTPS,

@@ -58,6 +58,12 @@ func TestPublicLoadBalancer(t *testing.T) {
 		if !slices.Equal(listeners, want) {
 			t.Errorf("listeners\n have %q\n want %q", listeners, want)
 		}
+		for _, id := range tp.ofType("AWS::ElasticLoadBalancingV2::Listener") {
+			l := tp.Resources[id].Properties
+			if l["Protocol"] == "HTTPS" && js(l["ListenerAttributes"]) != `[{"Key":"routing.http.response.strict_transport_security.header_value","Value":"max-age=63072000; includeSubDomains"}]` {
+				t.Errorf("HTTPS listener attributes %s, want HSTS", js(l["ListenerAttributes"]))
+			}
+		}
 		if tp.Parameters["CertificateArn"]["Type"] != "String" {
 			t.Errorf("CertificateArn parameter %v", tp.Parameters["CertificateArn"])
 		}
