@@ -58,6 +58,7 @@ func TestMetricsEndpoint(t *testing.T) {
 			`coffer_http_request_duration_seconds_bucket{route="GET /api/v4/secrets/{name}",le="+Inf"} 2`,
 			`coffer_jobs_schedule_runs_total{result="ok",schedule="prune"} 1`,
 			"go_goroutines ", "go_memstats_heap_alloc_bytes ", "process_cpu_seconds_total ",
+			`coffer_db_connections{pool="primary",state="in_use"} `, `coffer_db_waits_total{pool="primary"} `,
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)

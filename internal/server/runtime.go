@@ -32,12 +32,12 @@ type runtimeParts struct {
 	stopped chan struct{}
 }
 
-// newRuntime makes the node's metrics registry (Go runtime and process collectors, job and
-// HTTP metrics) and its job worker, with the prune job scheduled. Register job kinds on
+// newRuntime makes the node's metrics registry (Go runtime and process collectors, database
+// pools, job and HTTP metrics) and its job worker, with the prune job scheduled. Register job kinds on
 // worker before start.
 func newRuntime(cfg *config.Config, log *slog.Logger, db *store.DB, keys *keyring.Keyring, now func() time.Time) *runtimeParts {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newDBCollector(db))
 	w := jobs.New(db, jobs.Options{
 		Concurrency:     int(cfg.JobsConcurrency),
 		ShutdownTimeout: cfg.ShutdownTimeout,
