@@ -59,8 +59,24 @@ func Main(args []string) error {
 }
 
 func main(args []string, stdout, stderr io.Writer) error {
+	out, pub, priv, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	p1, p2, err := Run(out, pub, priv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s\n%s\n(synthesized in %s)\n", p1, p2, time.Since(start).Round(10*time.Millisecond))
+	return nil
+}
+
+// parse turns the command line and the CDK context into the output directory and the two
+// stacks' options; flags win over context values.
+func parse(args []string, stderr io.Writer) (out string, pub, priv infra.Options, err error) {
 	ctx := context()
-	out := os.Getenv("CDK_OUTDIR")
+	out = os.Getenv("CDK_OUTDIR")
 	if out == "" {
 		out = "cdk.out"
 	}
@@ -78,18 +94,18 @@ func main(args []string, stdout, stderr io.Writer) error {
 	drain := fs.Duration("drain", ctx.duration("drain", 15*time.Second), "Coffer's COFFER_SHUTDOWN_DRAIN; the deregistration delay is 5s longer")
 	if len(args) > 0 {
 		if args[0] != "synth" {
-			return fmt.Errorf("unknown command %q: the only command is synth", args[0])
+			return "", pub, priv, fmt.Errorf("unknown command %q: the only command is synth", args[0])
 		}
 		args = args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return "", pub, priv, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return "", pub, priv, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if ctx.err != nil {
-		return ctx.err
+		return "", pub, priv, ctx.err
 	}
 	shape := func(v infra.Variant, cidrs string) infra.Options {
 		o := infra.Defaults(v)
@@ -99,14 +115,7 @@ func main(args []string, stdout, stderr io.Writer) error {
 		o.AllowedPrincipals = list(*principals)
 		return o
 	}
-	pub, priv := shape(infra.Public, *publicCIDRs), shape(infra.Private, *privateCIDRs)
-	start := time.Now()
-	p1, p2, err := Run(out, pub, priv)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s\n%s\n(synthesized in %s)\n", p1, p2, time.Since(start).Round(10*time.Millisecond))
-	return nil
+	return out, shape(infra.Public, *publicCIDRs), shape(infra.Private, *privateCIDRs), nil
 }
 
 func list(s string) []string {
@@ -139,6 +148,12 @@ func (c *cdkContext) str(k, def string) string {
 		return def
 	case string:
 		return v
+	case []any: // a JSON list in cdk.json: principals, CIDRs
+		var parts []string
+		for _, x := range v {
+			parts = append(parts, fmt.Sprint(x))
+		}
+		return strings.Join(parts, ",")
 	default:
 		return fmt.Sprint(v)
 	}

@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/cofferhq/coffer/deploy/aws/infra"
 )
 
 // TestMainRejectsBadInput: arguments and options are checked before anything is synthesized
@@ -33,5 +35,39 @@ func TestMainRejectsBadInput(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestParse: flags and CDK context (as `cdk synth -c` and cdk.json hand them over) become the
+// stacks' options; a flag wins over the context.
+func TestParse(t *testing.T) {
+	t.Setenv("CDK_OUTDIR", "/tmp/from-cdk")
+	t.Setenv("CDK_CONTEXT_JSON", `{"azs":2,"singleNat":"true","nlbMode":"tcp","principals":["arn:aws:iam::111122223333:root","arn:aws:iam::444455556666:role/r"],"publicCidrs":"203.0.113.0/24","drain":"20s"}`)
+	out, pub, priv, err := parse([]string{"synth", "--air-gapped", "--azs", "3"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "/tmp/from-cdk" {
+		t.Errorf("out %q", out)
+	}
+	for _, o := range []struct {
+		name      string
+		got, want any
+	}{
+		{"public variant", pub.Variant, infra.Public},
+		{"private variant", priv.Variant, infra.Private},
+		{"azs (flag over context)", pub.AZs, 3},
+		{"single NAT", pub.SingleNAT, true},
+		{"air-gapped", priv.AirGapped, true},
+		{"nlb mode", priv.NLBMode, infra.NLBTCP},
+		{"drain", pub.Drain.String(), "20s"},
+		{"public CIDRs", strings.Join(pub.AllowedCIDRs, ","), "203.0.113.0/24"},
+		{"private CIDRs", len(priv.AllowedCIDRs), 0},
+		{"principals", strings.Join(priv.AllowedPrincipals, ","), "arn:aws:iam::111122223333:root,arn:aws:iam::444455556666:role/r"},
+		{"vpc", pub.VPCCIDR, "10.40.0.0/16"},
+	} {
+		if o.got != o.want {
+			t.Errorf("%s: %v, want %v", o.name, o.got, o.want)
+		}
 	}
 }
