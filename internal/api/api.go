@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/httpserver"
 	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/members"
@@ -26,6 +27,9 @@ type API struct {
 	Members  *members.Service
 	// Sessions sets the dashboard's session cookie and makes its CSRF tokens.
 	Sessions httpserver.Sessions
+	// Audit records permission denials; AuditReader answers audit-log queries.
+	Audit       *audit.Log
+	AuditReader *audit.Reader
 	// Status reports optional parts of the deployment for /api/status.
 	Status Status
 	// Ready reports whether this node can serve (database reachable and migrated).
@@ -46,7 +50,9 @@ func (a *API) Routes(mux *http.ServeMux) {
 	// Routes are authenticated by default: an anonymous request gets 401 before its input is
 	// looked at (as Infisical answers). Only the routes registered with public need no bearer.
 	public := func(pattern string, f httpserver.HandlerFunc) { mux.Handle(pattern, h(f)) }
-	handle := func(pattern string, f httpserver.HandlerFunc) { mux.Handle(pattern, h(requireActor(f))) }
+	handle := func(pattern string, f httpserver.HandlerFunc) {
+		mux.Handle(pattern, h(a.auditDenials(requireActor(f))))
+	}
 
 	// Health and status: no authentication.
 	public("GET /api/status", a.status)
@@ -131,6 +137,11 @@ func (a *API) Routes(mux *http.ServeMux) {
 	handle("POST "+im+"/{identityId}", a.setIdentityMembership)
 	handle("PATCH "+im+"/{identityId}", a.setIdentityMembership)
 	handle("DELETE "+im+"/{identityId}", a.deleteIdentityMembership)
+
+	// Audit log.
+	handle("GET /api/v1/organization/audit-logs", a.listAuditLogs)
+	handle("GET /api/v1/organization/{orgId}/audit-logs", a.listAuditLogs)
+	handle("GET /api/v1/audit-logs", a.listAuditLogs)
 }
 
 // requireActor answers 401 to a request without a bearer token before f runs.

@@ -65,7 +65,7 @@ func newRoot(env Env) *cobra.Command {
 	// and key commands do not show them).
 	for _, mk := range []func(Env, *globals) *cobra.Command{
 		newLoginCmd, newLogoutCmd, newWhoamiCmd, newInitCmd, newRunCmd, newExportCmd, newSecretsCmd, newFoldersCmd,
-		newProjectsCmd, newIdentitiesCmd, newMembersCmd,
+		newProjectsCmd, newIdentitiesCmd, newMembersCmd, newAuditCmd,
 	} {
 		g := &globals{}
 		c := mk(env, g)

@@ -43,6 +43,13 @@ type Config struct {
 	TrustedProxies     string        // comma-separated CIDRs whose X-Forwarded-For and PROXY headers are believed
 	ProxyProtocol      string        // off, on or optional: PROXY protocol v1/v2 on the listeners
 
+	// The audit log (see audit.go).
+	AuditStreamFile    string        // JSON lines of this node's events: a file, or "-" for stdout; "" none
+	AuditStreamURL     string        // http(s) endpoint that receives JSON lines through the job table; "" none
+	AuditStreamHeader  string        // secret; "Name: value" sent with each POST to AuditStreamURL
+	AuditRetention     time.Duration // events older are pruned; 0 keeps them forever
+	AuditFlushInterval time.Duration // longest a buffered event waits; 0: the default
+
 	refs map[string]setting // secret settings given as references, by variable (see refs.go)
 
 	// Users and e-mail (see users.go).

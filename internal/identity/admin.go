@@ -34,7 +34,10 @@ func (s *Service) CreateIdentity(ctx context.Context, orgID, name, role string) 
 	now := s.now()
 	ident := &coffer.Identity{ID: store.NewID(), OrgID: orgID, Name: strings.TrimSpace(name), OrgRole: role, AuthMethods: []string{}, CreatedAt: now, UpdatedAt: now}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		return s.createIdentity(ctx, tx, ident)
+		if err := s.createIdentity(ctx, tx, ident); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionIdentityCreate, ident, map[string]any{"name": ident.Name, "role": ident.OrgRole})
 	})
 	return ident, err
 }
@@ -85,7 +88,12 @@ func (s *Service) DeleteIdentity(ctx context.Context, identityID string) (*coffe
 	if err != nil {
 		return nil, err
 	}
-	return ident, s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteIdentity(ctx, ident.ID) })
+	return ident, s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteIdentity(ctx, ident.ID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionIdentityDelete, ident, map[string]any{"name": ident.Name})
+	})
 }
 
 // UniversalAuthInput configures universal auth. Nil fields keep their current value (or the
@@ -161,7 +169,10 @@ func (s *Service) AttachUniversalAuth(ctx context.Context, identityID string, in
 		if _, err := tx.FindUniversalAuth(ctx, ident.ID); err == nil {
 			return coffer.Errorf(coffer.ECONFLICT, "identity %s already has universal auth", ident.ID)
 		}
-		return tx.PutUniversalAuth(ctx, ua)
+		if err := tx.PutUniversalAuth(ctx, ua); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionUniversalAuthAttach, ident, map[string]any{"clientId": ua.ClientID})
 	})
 	return ua, err
 }
@@ -190,7 +201,11 @@ func (s *Service) UpdateUniversalAuth(ctx context.Context, identityID string, in
 			return err
 		}
 		ua.UpdatedAt = s.now()
-		return tx.PutUniversalAuth(ctx, ua)
+		if err := tx.PutUniversalAuth(ctx, ua); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionUniversalAuthUpdate, ident, map[string]any{"clientId": ua.ClientID,
+			"accessTokenTTL": ua.AccessTokenTTL, "accessTokenMaxTTL": ua.AccessTokenMaxTTL, "accessTokenNumUsesLimit": ua.AccessTokenNumUsesLimit})
 	})
 	return ua, err
 }
@@ -221,7 +236,13 @@ func (s *Service) CreateClientSecret(ctx context.Context, identityID, descriptio
 	now := s.now()
 	cs := &coffer.ClientSecret{ID: store.NewID(), IdentityID: ident.ID, Description: description, Prefix: secret[:4],
 		Hash: hashSecret(secret), TTL: ttl, NumUsesLimit: numUsesLimit, CreatedAt: now, UpdatedAt: now}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateClientSecret(ctx, cs) })
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateClientSecret(ctx, cs); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionClientSecretCreate, ident,
+			map[string]any{"clientSecretId": cs.ID, "prefix": cs.Prefix, "ttl": ttl, "numUsesLimit": numUsesLimit})
+	})
 	if err != nil {
 		return "", nil, err
 	}
@@ -248,8 +269,10 @@ func (s *Service) RevokeClientSecret(ctx context.Context, identityID, secretID s
 		if err := tx.RevokeClientSecret(ctx, ident.ID, secretID, s.now()); err != nil {
 			return err
 		}
-		cs, err = tx.FindClientSecret(ctx, ident.ID, secretID)
-		return err
+		if cs, err = tx.FindClientSecret(ctx, ident.ID, secretID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionClientSecretRevoke, ident, map[string]any{"clientSecretId": cs.ID, "prefix": cs.Prefix})
 	})
 	return cs, err
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/store"
 )
@@ -31,6 +32,8 @@ type Service struct {
 	signer signer
 	now    func() time.Time
 	users  Users // user sign-in settings (see ConfigureUsers)
+	// Audit records every change, sign-in and failed sign-in.
+	Audit *audit.Log
 }
 
 // New returns a Service that signs tokens with authSecret.
@@ -74,7 +77,8 @@ var errBadCredentials = coffer.Errorf(coffer.EUNAUTHORIZED, "Invalid credentials
 // Login exchanges a universal-auth client id and secret for an access token. ip is the client
 // address; the VPC endpoint the request came through is read from ctx
 // (coffer.VPCEndpointIDFromContext). Both must be trusted by the identity.
-func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip netip.Addr) (*Issued, error) {
+func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip netip.Addr) (_ *Issued, err error) {
+	defer func() { s.auditLoginFailure(ctx, clientID, err) }()
 	if clientID == "" || clientSecret == "" {
 		return nil, coffer.Errorf(coffer.EVALIDATION, "clientId and clientSecret are required")
 	}
@@ -123,7 +127,12 @@ func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip n
 			ClientSecretID: match.ID, TTL: ua.AccessTokenTTL, MaxTTL: ua.AccessTokenMaxTTL, NumUsesLimit: ua.AccessTokenNumUsesLimit,
 			TrustedIPs: ua.AccessTokenTrustedIPs, TrustedVPCEndpointIDs: ua.TrustedVPCEndpointIDs,
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, coffer.AuditEvent{Action: coffer.ActionIdentityLogin, ActorType: coffer.AuditActorIdentity,
+			ActorID: ident.ID, ActorName: ident.Name, OrgID: ident.OrgID,
+			Metadata: map[string]any{"authMethod": coffer.AuthUniversal, "clientSecretId": match.ID, "tokenId": issued.Record.ID}})
 	})
 	return issued, err
 }
@@ -211,7 +220,13 @@ func (s *Service) Renew(ctx context.Context, token string) (*Issued, error) {
 	if rec.MaxTTL > 0 && !now.Before(rec.CreatedAt.Add(time.Duration(rec.MaxTTL)*time.Second)) {
 		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "Access token has reached its max TTL and cannot be renewed")
 	}
-	if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.RenewAccessToken(ctx, rec.ID, now) }); err != nil {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.RenewAccessToken(ctx, rec.ID, now); err != nil {
+			return err
+		}
+		return s.recordToken(ctx, tx, coffer.ActionTokenRenew, rec)
+	})
+	if err != nil {
 		return nil, err
 	}
 	rec.RenewedAt = now
@@ -231,8 +246,14 @@ func (s *Service) Revoke(ctx context.Context, token string) error {
 		err := tx.RevokeAccessToken(ctx, id)
 		if coffer.ErrorCode(err) == coffer.ENOTFOUND {
 			return coffer.Errorf(coffer.EUNAUTHORIZED, "Invalid access token")
+		} else if err != nil {
+			return err
 		}
-		return err
+		rec, err := tx.FindAccessToken(ctx, id)
+		if err != nil {
+			return err
+		}
+		return s.recordToken(ctx, tx, coffer.ActionTokenRevoke, rec)
 	})
 }
 

@@ -73,6 +73,7 @@ func (s *Service) PasswordParams() PasswordParams {
 }
 
 func (s *Service) signInEvent(ctx context.Context, e SignInEvent) {
+	s.auditSignIn(ctx, e)
 	if s.users.OnSignIn != nil {
 		s.users.OnSignIn(ctx, e)
 	}

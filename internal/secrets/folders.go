@@ -60,7 +60,7 @@ func (s *Service) CreateFolder(ctx context.Context, sc Scope, name string) (*cof
 			parent = f
 		}
 		out = parent
-		return nil
+		return s.record(ctx, tx, l, coffer.ActionFolderCreate, nil, map[string]any{"folderId": out.ID, "folderPath": out.Path})
 	})
 	return out, err
 }
@@ -113,7 +113,11 @@ func (s *Service) RenameFolder(ctx context.Context, sc Scope, idOrName, newName 
 			return coffer.Errorf(coffer.ECONFLICT, "Folder with specified name already exists")
 		}
 		out = f
-		return tx.RenameFolder(ctx, f, newName, s.now())
+		md := map[string]any{"folderId": f.ID, "folderPath": f.Path, "newName": newName}
+		if err := tx.RenameFolder(ctx, f, newName, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, l, coffer.ActionFolderUpdate, nil, md)
 	})
 	return out, err
 }
@@ -138,7 +142,10 @@ func (s *Service) DeleteFolder(ctx context.Context, sc Scope, idOrName string) (
 			return err
 		}
 		out = f
-		return tx.DeleteFolder(ctx, f)
+		if err := tx.DeleteFolder(ctx, f); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, l, coffer.ActionFolderDelete, nil, map[string]any{"folderId": f.ID, "folderPath": f.Path})
 	})
 	return out, err
 }

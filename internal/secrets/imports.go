@@ -116,7 +116,10 @@ func (s *Service) CreateImport(ctx context.Context, sc Scope, src ImportSource) 
 		now := s.now()
 		out = &coffer.SecretImport{ID: store.NewID(), FolderID: dst.ID, EnvironmentID: l.env.ID, ImportEnv: env, ImportPath: srcFolder.Path,
 			Position: len(imps) + 1, CreatedAt: now, UpdatedAt: now}
-		return tx.CreateSecretImport(ctx, out)
+		if err := tx.CreateSecretImport(ctx, out); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, l, coffer.ActionImportCreate, nil, importMetadata(out))
 	})
 	return out, err
 }
@@ -175,7 +178,10 @@ func (s *Service) UpdateImport(ctx context.Context, sc Scope, id string, upd Imp
 			imps = slices.Insert(imps, *upd.Position-1, imp)
 		}
 		out = imp
-		return s.saveImports(ctx, tx, imps, imp)
+		if err := s.saveImports(ctx, tx, imps, imp); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, l, coffer.ActionImportUpdate, nil, importMetadata(imp))
 	})
 	return out, err
 }
@@ -231,7 +237,10 @@ func (s *Service) DeleteImport(ctx context.Context, sc Scope, id string) (*coffe
 		if err := tx.DeleteSecretImport(ctx, out.ID); err != nil {
 			return err
 		}
-		return s.saveImports(ctx, tx, slices.Delete(imps, idx, idx+1), nil)
+		if err := s.saveImports(ctx, tx, slices.Delete(imps, idx, idx+1), nil); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, l, coffer.ActionImportDelete, nil, importMetadata(out))
 	})
 	return out, err
 }

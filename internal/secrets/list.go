@@ -101,6 +101,9 @@ func (s *Service) List(ctx context.Context, in ListInput) (*Listing, error) {
 			return nil, err
 		}
 	}
+	if err := s.recordList(ctx, l, in, listingKeys(out)); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -313,6 +316,10 @@ func (s *Service) Get(ctx context.Context, in GetInput) (*coffer.Secret, error) 
 			return nil, err
 		}
 		sec.Value = coffer.NewPlaintext(v)
+	}
+	if err := s.recordRead(ctx, l, coffer.ActionSecretRead, []string{sec.Key},
+		map[string]any{"secretId": sec.ID, "version": sec.Version, "imported": sec.FolderID != folder.ID}); err != nil {
+		return nil, err
 	}
 	return sec, nil
 }

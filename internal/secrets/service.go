@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/keyring"
 	"github.com/cofferhq/coffer/internal/store"
@@ -22,6 +23,8 @@ type Service struct {
 	keys  *keyring.Keyring
 	authz *authz.Authorizer
 	now   func() time.Time
+	// Audit records every change (in its transaction) and every read by a machine identity.
+	Audit *audit.Log
 }
 
 // New returns a Service.

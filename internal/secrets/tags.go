@@ -96,7 +96,10 @@ func (s *Service) CreateTag(ctx context.Context, projectID string, in TagInput) 
 		if _, err := tx.FindTagBySlug(ctx, projectID, t.Slug); err == nil {
 			return coffer.Errorf(coffer.ECONFLICT, "Tag with slug '%s' already exists", t.Slug)
 		}
-		return tx.CreateTag(ctx, t)
+		if err := tx.CreateTag(ctx, t); err != nil {
+			return err
+		}
+		return s.recordTag(ctx, tx, coffer.ActionTagCreate, t)
 	})
 	return t, err
 }
@@ -124,7 +127,10 @@ func (s *Service) UpdateTag(ctx context.Context, projectID, id string, in TagInp
 			}
 		}
 		t.UpdatedAt = s.now()
-		return tx.UpdateTag(ctx, t)
+		if err := tx.UpdateTag(ctx, t); err != nil {
+			return err
+		}
+		return s.recordTag(ctx, tx, coffer.ActionTagUpdate, t)
 	})
 	return t, err
 }
@@ -142,7 +148,10 @@ func (s *Service) DeleteTag(ctx context.Context, projectID, id string) (*coffer.
 		} else if err != nil {
 			return err
 		}
-		return tx.DeleteTag(ctx, t.ID)
+		if err := tx.DeleteTag(ctx, t.ID); err != nil {
+			return err
+		}
+		return s.recordTag(ctx, tx, coffer.ActionTagDelete, t)
 	})
 	return t, err
 }

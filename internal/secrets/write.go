@@ -151,7 +151,10 @@ func (s *Service) write(ctx context.Context, sc Scope, action authz.Action, chan
 		if out, err = fn(b); err != nil {
 			return err
 		}
-		return b.checkReferences(ctx)
+		if err := b.checkReferences(ctx); err != nil {
+			return err
+		}
+		return s.recordWrite(ctx, tx, l, action, out)
 	})
 	if err != nil {
 		return nil, err

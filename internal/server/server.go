@@ -18,6 +18,7 @@ import (
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/api"
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/httpserver"
@@ -45,6 +46,9 @@ type Server struct {
 	// http serves Handler on the listeners and drains on stop; edge is its TLS and proxy setup.
 	http *httpserver.Server
 	edge *edge
+	// Audit is the node's audit log (tests flush it); audit its stream and delivery.
+	Audit *audit.Log
+	audit *auditParts
 }
 
 // Options are knobs for tests; the zero value is production.
@@ -104,6 +108,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 		},
 		Now: now,
 	}
+	au, err := newAudit(cfg, log, db, now) // see audit.go
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	au.attach(a, az)
 	users, err := newUsers(cfg, db, keys, az, ids, now) // see users.go
 	if err != nil {
 		db.Close()
@@ -111,19 +121,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	}
 	users.attach(a)
 	rt := newRuntime(cfg, log, db, keys, now) // see runtime.go
+	au.registerJobs(rt.worker)
 	users.registerJobs(rt.worker)
 	mux := http.NewServeMux()
 	a.Routes(mux)
 	rt.routes(mux)
 	mux.Handle("/", httpserver.Adapter{Log: log}.H(notFound))
-	h := httpserver.Wrap(rt.http.Routes(mux), httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate, Sessions: users.sessions,
+	h := httpserver.Wrap(withAuditRequest(rt.http.Routes(mux)), httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate, Sessions: users.sessions,
 		TrustedProxies: edge.trusted})
 	h = rt.http.Wrap(h)
 	hs.SetHandler(h)
 	h = withDBSession(h) // see dbsession.go
 	rt.start()
 	log.Info("coffer node ready to serve", "database", dialect, "root_key_id", keys.RootKeyID())
-	return &Server{Jobs: rt.worker, Metrics: rt.reg, runtime: rt, Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now, http: hs, edge: edge}, nil
+	return &Server{Jobs: rt.worker, Metrics: rt.reg, runtime: rt, Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now, http: hs, edge: edge, Audit: au.log, audit: au}, nil
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) error {
@@ -156,6 +167,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close() error {
 	if s.runtime != nil {
 		s.runtime.stop()
+	}
+	if s.audit != nil {
+		s.audit.close(s.Config.ShutdownTimeout)
 	}
 	return s.DB.Close()
 }
