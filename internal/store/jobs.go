@@ -17,6 +17,10 @@ const (
 	JobDead    = "dead"    // failed MaxAttempts times, or permanently; kept for inspection
 )
 
+// liveJob selects pending and running jobs. The statuses are literals, not parameters, so that
+// PostgreSQL can use the partial indexes (jobs_due, jobs_dedup) in cached, generic plans too.
+const liveJob = `status IN ('` + JobPending + `', '` + JobRunning + `')`
+
 // DefaultJobMaxAttempts is the MaxAttempts of a job enqueued with zero.
 const DefaultJobMaxAttempts = 10
 
@@ -94,8 +98,8 @@ func (tx *Tx) EnqueueJob(ctx context.Context, j Job) (string, error) {
 		return "", fmt.Errorf("enqueue job %s: id %s is taken", j.Kind, j.ID)
 	}
 	var id string
-	err = tx.queryRow(ctx, `SELECT id FROM jobs WHERE kind = ? AND dedup_key = ? AND status IN (?, ?)`,
-		j.Kind, j.Key, JobPending, JobRunning).Scan(&id)
+	err = tx.queryRow(ctx, `SELECT id FROM jobs WHERE kind = ? AND dedup_key = ? AND dedup_key <> '' AND `+liveJob,
+		j.Kind, j.Key).Scan(&id)
 	if err != nil {
 		return "", fmt.Errorf("enqueue job %s: find the pending job of the same key: %w", j.Kind, err)
 	}
@@ -149,7 +153,7 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, now 
 		return nil, nil
 	}
 	until := ms(now.Add(lease))
-	args := []any{JobRunning, worker, until, until, ms(now), JobPending, JobRunning, ms(now)}
+	args := []any{JobRunning, worker, until, until, ms(now), ms(now)}
 	for _, k := range kinds {
 		args = append(args, k)
 	}
@@ -161,7 +165,7 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, now 
 			lock += " SKIP LOCKED"
 		}
 		rows, err := tx.query(ctx, `UPDATE jobs SET status = ?, attempts = attempts + 1, locked_by = ?, locked_until = ?, run_at = ?, updated_at = ?
- WHERE id IN (SELECT id FROM jobs WHERE status IN (?, ?) AND run_at <= ? AND attempts < max_attempts AND kind IN (`+placeholders(len(kinds))+`)
+ WHERE id IN (SELECT id FROM jobs WHERE `+liveJob+` AND run_at <= ? AND attempts < max_attempts AND kind IN (`+placeholders(len(kinds))+`)
  ORDER BY run_at LIMIT ?`+lock+`) RETURNING `+jobColumns, args...)
 		if err != nil {
 			return err
@@ -251,7 +255,7 @@ func (c conn) ExpireJobs(ctx context.Context, now time.Time) (int64, error) {
 
 // PruneDeadJobs deletes dead jobs last updated before before, and returns how many.
 func (c conn) PruneDeadJobs(ctx context.Context, before time.Time) (int64, error) {
-	res, err := c.exec(ctx, `DELETE FROM jobs WHERE status = ? AND updated_at < ?`, JobDead, ms(before))
+	res, err := c.exec(ctx, `DELETE FROM jobs WHERE status = '`+JobDead+`' AND updated_at < ?`, ms(before))
 	if err != nil {
 		return 0, err
 	}
