@@ -4,7 +4,8 @@
 // is retried with exponential backoff and jitter up to its MaxAttempts, then kept as dead with
 // its last error. A job whose node died is claimed again once its lease ends, so handlers must
 // be idempotent: a job runs at least once, and more than once only after a crash or a lease
-// lost to a stall.
+// lost to a stall. Leases are read on each node's clock, so the nodes' clocks must agree to
+// well within a lease.
 //
 // Periodic jobs (Schedule) run once per period across all nodes.
 //
