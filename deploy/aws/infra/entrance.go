@@ -15,6 +15,22 @@ import (
 // hsts is the Strict-Transport-Security header Coffer itself sends over HTTPS.
 const hsts = "max-age=63072000; includeSubDomains"
 
+// newLogBucket is the load balancer's access-log bucket: private, TLS only (its policy),
+// SSE-S3 (the only encryption ELB log delivery supports), expiring after a year.
+func newLogBucket(scope constructs.Construct) awss3.Bucket {
+	return awss3.NewBucket(scope, jsii.String("AccessLogs"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Versioned:         jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
+		}},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+}
+
 // tlsPolicy is ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.2 and 1.3 only.
 const tlsPolicy = elb.SslPolicy_RECOMMENDED_TLS
 
@@ -34,17 +50,7 @@ func healthCheck(protocol elb.Protocol) *elb.HealthCheck {
 // access logs in S3, invalid headers dropped.
 func newPublicEntrance(scope constructs.Construct, opts Options, p *params, n *network, sgs *securityGroups, s *service) {
 	stack := awscdk.Stack_Of(scope)
-	logs := awss3.NewBucket(scope, jsii.String("AccessLogs"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_S3_MANAGED, // the only encryption ALB log delivery supports
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		Versioned:         jsii.Bool(true),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
-			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
-		}},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	logs := newLogBucket(scope)
 	alb := elb.NewApplicationLoadBalancer(scope, jsii.String("LoadBalancer"), &elb.ApplicationLoadBalancerProps{
 		Vpc:                     n.vpc,
 		InternetFacing:          jsii.Bool(true),
@@ -108,6 +114,7 @@ func newPrivateEntrance(scope constructs.Construct, opts Options, p *params, n *
 		// the security group's CIDR rules apply to callers inside this VPC.
 		EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: jsii.Bool(false),
 	})
+	nlbAccessLogs(scope, nlb, newLogBucket(scope))
 	hc := healthCheck(elb.Protocol_HTTP)
 	listener := &elb.BaseNetworkListenerProps{Port: jsii.Number(443)}
 	if opts.NLBMode == NLBTLS {
@@ -186,16 +193,12 @@ func accessLogs(scope constructs.Construct, alb elb.ApplicationLoadBalancer, buc
 		Expression: awscdk.Fn_ConditionOr(ors...),
 	})
 	objects := awscdk.Fn_Join(jsii.String(""), &[]*string{bucket.BucketArn(), jsii.String("/" + prefix + "/AWSLogs/"), awscdk.Aws_ACCOUNT_ID(), jsii.String("/*")})
-	awss3.NewCfnBucketPolicy(scope, jsii.String("AccessLogsPolicy"), &awss3.CfnBucketPolicyProps{
+	policy := awss3.NewCfnBucketPolicy(scope, jsii.String("AccessLogsPolicy"), &awss3.CfnBucketPolicyProps{
 		Bucket: bucket.BucketName(),
 		PolicyDocument: map[string]interface{}{
 			"Version": "2012-10-17",
 			"Statement": []interface{}{
-				map[string]interface{}{
-					"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": map[string]interface{}{"AWS": "*"},
-					"Action": "s3:*", "Resource": []interface{}{bucket.BucketArn(), awscdk.Fn_Join(jsii.String(""), &[]*string{bucket.BucketArn(), jsii.String("/*")})},
-					"Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
-				},
+				denyInsecureTransport(bucket),
 				map[string]interface{}{
 					"Sid": "LogDelivery", "Effect": "Allow",
 					"Principal": map[string]interface{}{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
@@ -213,7 +216,54 @@ func accessLogs(scope constructs.Construct, alb elb.ApplicationLoadBalancer, buc
 			},
 		},
 	})
+	// ELB checks that it may write when logging is turned on: the policy must come first.
+	alb.Node().AddDependency(policy)
 	alb.SetAttribute(jsii.String("access_logs.s3.enabled"), jsii.String("true"))
 	alb.SetAttribute(jsii.String("access_logs.s3.bucket"), bucket.BucketName())
 	alb.SetAttribute(jsii.String("access_logs.s3.prefix"), jsii.String(prefix))
+}
+
+// nlbAccessLogs turns on the NLB's access logs (written for TLS listeners) into bucket under
+// nlb/, delivered by CloudWatch Logs' delivery service for this account only.
+func nlbAccessLogs(scope constructs.Construct, nlb elb.NetworkLoadBalancer, bucket awss3.Bucket) {
+	const prefix = "nlb"
+	account := map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}
+	policy := awss3.NewCfnBucketPolicy(scope, jsii.String("AccessLogsPolicy"), &awss3.CfnBucketPolicyProps{
+		Bucket: bucket.BucketName(),
+		PolicyDocument: map[string]interface{}{
+			"Version": "2012-10-17",
+			"Statement": []interface{}{
+				denyInsecureTransport(bucket),
+				map[string]interface{}{
+					"Sid": "LogDelivery", "Effect": "Allow",
+					"Principal": map[string]interface{}{"Service": "delivery.logs.amazonaws.com"},
+					"Action":    "s3:PutObject",
+					"Resource":  awscdk.Fn_Join(jsii.String(""), &[]*string{bucket.BucketArn(), jsii.String("/" + prefix + "/AWSLogs/"), awscdk.Aws_ACCOUNT_ID(), jsii.String("/*")}),
+					"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{
+						"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": awscdk.Aws_ACCOUNT_ID(),
+					}},
+				},
+				map[string]interface{}{
+					"Sid": "LogDeliveryAclCheck", "Effect": "Allow",
+					"Principal": map[string]interface{}{"Service": "delivery.logs.amazonaws.com"},
+					"Action":    "s3:GetBucketAcl", "Resource": bucket.BucketArn(),
+					"Condition": map[string]interface{}{"StringEquals": account},
+				},
+			},
+		},
+	})
+	awscdk.NewCfnOutput(awscdk.Stack_Of(scope), jsii.String("AccessLogsBucket"), &awscdk.CfnOutputProps{Value: bucket.BucketName()})
+	nlb.Node().AddDependency(policy)
+	nlb.SetAttribute(jsii.String("access_logs.s3.enabled"), jsii.String("true"))
+	nlb.SetAttribute(jsii.String("access_logs.s3.bucket"), bucket.BucketName())
+	nlb.SetAttribute(jsii.String("access_logs.s3.prefix"), jsii.String(prefix))
+}
+
+// denyInsecureTransport refuses every request to bucket that is not over TLS.
+func denyInsecureTransport(bucket awss3.Bucket) map[string]interface{} {
+	return map[string]interface{}{
+		"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": map[string]interface{}{"AWS": "*"},
+		"Action": "s3:*", "Resource": []interface{}{bucket.BucketArn(), awscdk.Fn_Join(jsii.String(""), &[]*string{bucket.BucketArn(), jsii.String("/*")})},
+		"Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
+	}
 }

@@ -76,7 +76,8 @@ func TestPublicLoadBalancer(t *testing.T) {
 		if js(b["BucketEncryption"]) != `{"ServerSideEncryptionConfiguration":[{"ServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}` {
 			t.Errorf("bucket encryption %s", js(b["BucketEncryption"]))
 		}
-		_, pol := tp.one(t, "AWS::S3::BucketPolicy", "CofferAccessLogsPolicy")
+		polID, pol := tp.one(t, "AWS::S3::BucketPolicy", "CofferAccessLogsPolicy")
+		checkLogsFirst(t, tp, lbID, polID)
 		stmts := list(pol.Properties["PolicyDocument"].(map[string]any)["Statement"])
 		if len(stmts) != 3 || js(stmts[0].(map[string]any)["Condition"]) != `{"Bool":{"aws:SecureTransport":"false"}}` || stmts[0].(map[string]any)["Effect"] != "Deny" {
 			t.Errorf("bucket policy %s", js(stmts))
@@ -85,6 +86,24 @@ func TestPublicLoadBalancer(t *testing.T) {
 			t.Errorf("log delivery statement %s", js(stmts[1]))
 		}
 	})
+}
+
+// checkLogsFirst: the load balancer is created after the bucket policy that lets it log
+// (ELB checks the permission when logging is turned on).
+func checkLogsFirst(t *testing.T, tp *tpl, lbID, policyID string) {
+	t.Helper()
+	var deps []string
+	switch d := tp.raw["Resources"].(map[string]any)[lbID].(map[string]any)["DependsOn"].(type) {
+	case string:
+		deps = []string{d}
+	case []any:
+		for _, x := range d {
+			deps = append(deps, x.(string))
+		}
+	}
+	if !slices.Contains(deps, policyID) {
+		t.Errorf("load balancer depends on %v, not on the log bucket policy %s", deps, policyID)
+	}
 }
 
 // checkTargetGroup: IP targets on the app port, health check on /readyz, deregistration
@@ -145,6 +164,27 @@ func TestPrivateLoadBalancer(t *testing.T) {
 				t.Error("tcp mode asks for a certificate it does not use")
 			}
 			checkTargetGroup(t, tp, "TCP", "HTTPS", true)
+		}
+		// Access logs (written for TLS listeners) to a private bucket, by this account only.
+		bucket := mustID(t, tp, "AWS::S3::Bucket", "CofferAccessLogs")
+		attrs := attributes(p["LoadBalancerAttributes"])
+		if attrs["access_logs.s3.enabled"] != "true" || attrs["access_logs.s3.bucket"] != fmt.Sprint(map[string]any{"Ref": bucket}) || attrs["access_logs.s3.prefix"] != "nlb" {
+			t.Errorf("NLB access log attributes %v", attrs)
+		}
+		polID, pol := tp.one(t, "AWS::S3::BucketPolicy", "CofferAccessLogsPolicy")
+		checkLogsFirst(t, tp, lbID, polID)
+		var sids []string
+		for _, st := range list(pol.Properties["PolicyDocument"].(map[string]any)["Statement"]) {
+			m := st.(map[string]any)
+			sids = append(sids, fmt.Sprintf("%v %v %v %v", m["Sid"], m["Effect"], js(m["Principal"]), m["Action"]))
+		}
+		wantSids := []string{
+			`DenyInsecureTransport Deny {"AWS":"*"} s3:*`,
+			`LogDelivery Allow {"Service":"delivery.logs.amazonaws.com"} s3:PutObject`,
+			`LogDeliveryAclCheck Allow {"Service":"delivery.logs.amazonaws.com"} s3:GetBucketAcl`,
+		}
+		if !slices.Equal(sids, wantSids) {
+			t.Errorf("NLB log bucket policy\n have %q\n want %q", sids, wantSids)
 		}
 		// The endpoint service: acceptance required, only the allowed principals.
 		esID, es := tp.one(t, "AWS::EC2::VPCEndpointService", "CofferEndpointService")

@@ -36,8 +36,6 @@ var accepted = map[string]struct {
 		"CT.ELASTICACHE.PR.5: the issue asks for an AUTH token from Secrets Manager; RBAC user groups are the alternative"},
 	"elbv2_acm_certificate_required_check": {[]string{"CofferLoadBalancer"},
 		"CT.ELASTICLOADBALANCING.PR.2: the certificate is the CertificateArn parameter, whose AllowedPattern requires an ACM ARN; the rule cannot see through a parameter"},
-	"elbv2_logging_enabled_check": {[]string{"CofferLoadBalancer"},
-		"CT.ELASTICLOADBALANCING.PR.5: the private NLB logs connections through the VPC flow logs; NLB access logs would cover TLS listeners only"},
 	"ec2_instance_nitro_encryption_in_transit_check": {[]string{"CofferBastion"},
 		"CT.EC2.PR.12: the bastion is a t4g.nano; what it carries (Session Manager, psql with rds.force_ssl) is TLS already"},
 	"s3_bucket_default_encryption_kms_check": {[]string{"CofferAccessLogs"},

@@ -225,10 +225,10 @@ func TestEmailAndOutputs(t *testing.T) {
 		if js(id.Properties["EmailIdentity"]) != `{"Ref":"EmailDomain"}` {
 			t.Errorf("SES identity %s", js(id.Properties["EmailIdentity"]))
 		}
-		want := []string{"ClusterName", "DatabaseEndpoint", "DatabaseMasterSecretArn", "DatabaseReplicaEndpoint",
+		want := []string{"AccessLogsBucket", "ClusterName", "DatabaseEndpoint", "DatabaseMasterSecretArn", "DatabaseReplicaEndpoint",
 			"DkimRecord1", "DkimRecord2", "DkimRecord3", "LoadBalancerDnsName", "LogGroup", "RedisEndpoint", "ServiceName"}
 		if c.public() {
-			want = append(want, "AccessLogsBucket", "LoadBalancerHostedZoneId")
+			want = append(want, "LoadBalancerHostedZoneId")
 		} else {
 			want = append(want, "EndpointServiceName")
 		}
