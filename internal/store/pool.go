@@ -60,6 +60,7 @@ func openPostgres(dsn string, o pgOptions) (*sql.DB, error) {
 	if err != nil {
 		return nil, parseError(o.what, dsn, err)
 	}
+	cfg.DialFunc = dialer(cfg.ConnectTimeout) // see dial.go
 	if o.statementTimeout > 0 {
 		// A startup parameter: set by the server on every new connection, no round trip.
 		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.statementTimeout.Milliseconds(), 10)
