@@ -14,7 +14,9 @@ func newConfigCmd(env Env) *cobra.Command {
 		Example: "  COFFER_DATABASE_URL=postgres://coffer:pw@db/coffer coffer config\n  coffer config --markdown",
 		Long: `Print the configuration the server would run with, from flags, then COFFER_* environment
 variables, then defaults. Secret settings print as [REDACTED]; the database URL keeps
-everything but its password. With --markdown, print the table of every setting instead.`,
+everything but its password; a secret setting given as a reference (ssm:, secretsmanager:,
+file:) prints the reference, which is not read. With --markdown, print the table of every
+setting instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if markdown {
