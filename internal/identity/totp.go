@@ -270,3 +270,28 @@ func hashRecoveryCode(code string) []byte {
 func TOTPCode(secret string, at time.Time) (string, error) {
 	return hotp.GenerateCodeCustom(secret, uint64(at.Unix()/totpPeriod), totpOpts)
 }
+
+// Resealer re-seals a SealSystem value under the current root key (internal/keyring.Keyring).
+type Resealer interface {
+	ResealSystem(purpose string, aad, ciphertext []byte) ([]byte, error)
+}
+
+// ResealTOTPSecrets re-seals every stored TOTP secret with the current root key, inside tx: part
+// of a root-key rotation (coffer keys rewrap), after which the old root key may be dropped. It
+// returns how many it re-sealed.
+func ResealTOTPSecrets(ctx context.Context, tx *store.Tx, keys Resealer) (int, error) {
+	all, err := tx.AllTOTP(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range all {
+		sealed, err := keys.ResealSystem(totpPurpose, []byte(t.UserID), t.Secret)
+		if err != nil {
+			return 0, err
+		}
+		if err := tx.SetTOTPSecret(ctx, t.UserID, sealed); err != nil {
+			return 0, err
+		}
+	}
+	return len(all), nil
+}

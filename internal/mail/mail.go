@@ -10,7 +10,9 @@ package mail
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -33,6 +35,9 @@ type Config struct {
 	From     string // e.g. "Coffer <coffer@example.com>"
 	TLS      string // TLSStartTLS, TLSImplicit or TLSNone
 	Timeout  time.Duration
+	// TLSConfig overrides the TLS settings (e.g. a private CA's roots); nil: the system's roots
+	// and Host as the server name.
+	TLSConfig *tls.Config
 }
 
 // Configured reports whether e-mail can be sent.
@@ -57,10 +62,34 @@ func NewSMTP(cfg Config) *SMTP { return &SMTP{cfg: cfg} }
 
 // Send delivers one message. Errors name the server, never the message or the password.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
-	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(cmpDuration(s.cfg.Timeout, 30*time.Second))}
+	timeout := cmpDuration(s.cfg.Timeout, 30*time.Second)
+	tlsConfig := s.cfg.TLSConfig
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{ServerName: s.cfg.Host, MinVersion: tls.VersionTLS12}
+	}
+	// One deadline bounds the whole SMTP conversation: a server that stalls mid-dialog fails
+	// the attempt (and the job retries) instead of holding a worker forever.
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		c.SetDeadline(time.Now().Add(timeout)) //nolint:errcheck // a fresh TCP connection
+		if s.cfg.TLS != TLSImplicit {
+			return c, nil
+		}
+		tc := tls.Client(c, tlsConfig)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
+	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(timeout), gomail.WithDialContextFunc(dial),
+		gomail.WithTLSConfig(tlsConfig)}
 	switch s.cfg.TLS {
 	case TLSImplicit:
-		opts = append(opts, gomail.WithSSL())
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS)) // TLS already, from the first byte
 	case TLSNone:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	default:

@@ -211,3 +211,27 @@ func (c conn) CountUserDevices(ctx context.Context, userID string) (int, error) 
 	err := c.queryRow(ctx, `SELECT COUNT(*) FROM user_devices WHERE user_id = ?`, userID).Scan(&n)
 	return n, err
 }
+
+// AllTOTP returns every TOTP enrollment (for re-sealing under a new root key).
+func (c conn) AllTOTP(ctx context.Context) ([]*TOTP, error) {
+	rows, err := c.query(ctx, `SELECT user_id, secret, confirmed, last_step FROM user_totp ORDER BY user_id`+c.forUpdate())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*TOTP
+	for rows.Next() {
+		var t TOTP
+		if err := rows.Scan(&t.UserID, &t.Secret, &t.Confirmed, &t.LastStep); err != nil {
+			return nil, err
+		}
+		out = append(out, &t)
+	}
+	return out, rows.Err()
+}
+
+// SetTOTPSecret replaces the sealed secret of a user's TOTP enrollment.
+func (c conn) SetTOTPSecret(ctx context.Context, userID string, sealed []byte) error {
+	res, err := c.exec(ctx, `UPDATE user_totp SET secret = ? WHERE user_id = ?`, sealed, userID)
+	return expectRow(res, err, "two-factor enrollment")
+}

@@ -40,19 +40,37 @@ func findMailpit() (string, error) {
 
 // Mailpit is a throwaway mailpit (an SMTP server that keeps what it receives, with an HTTP API
 // to read it) for one test, on free loopback ports that stay the same across Stop and Start.
-// It accepts any SMTP AUTH user name and password, on plain connections too.
+// It accepts any SMTP AUTH user name and password (on plain connections too, unless TLS is
+// required).
 type Mailpit struct {
 	bin, dir         string
 	smtpPort, uiPort int
 	unregister       func()
+	opt              MailpitOptions
 
 	mu sync.Mutex
 	p  *proc // nil while stopped
 }
 
+// MailpitOptions make mailpit's SMTP side speak TLS.
+type MailpitOptions struct {
+	// TLSCertFile and TLSKeyFile (PEM) enable STARTTLS.
+	TLSCertFile, TLSKeyFile string
+	// RequireSTARTTLS refuses mail until the client has switched to TLS.
+	RequireSTARTTLS bool
+	// ImplicitTLS makes the SMTP port speak TLS from the first byte (port 465 style).
+	ImplicitTLS bool
+}
+
 // StartMailpit starts a mailpit for the test; it is stopped in t.Cleanup. Without mailpit
 // installed the test skips (fails when CI=true).
 func StartMailpit(t testing.TB) *Mailpit {
+	t.Helper()
+	return StartMailpitWith(t, MailpitOptions{})
+}
+
+// StartMailpitWith is StartMailpit with TLS options.
+func StartMailpitWith(t testing.TB, opt MailpitOptions) *Mailpit {
 	t.Helper()
 	bin, err := findMailpit()
 	if err != nil {
@@ -62,7 +80,7 @@ func StartMailpit(t testing.TB) *Mailpit {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Mailpit{bin: bin, dir: dir}
+	m := &Mailpit{bin: bin, dir: dir, opt: opt}
 	for attempt := 1; ; attempt++ {
 		m.smtpPort, err = freePort()
 		if err == nil {
@@ -108,8 +126,19 @@ func (m *Mailpit) Start() error {
 	}
 	defer log.Close()
 	cmd := exec.Command(m.bin, "--smtp", "127.0.0.1:"+strconv.Itoa(m.smtpPort), "--listen", "127.0.0.1:"+strconv.Itoa(m.uiPort),
-		"--database", filepath.Join(m.dir, "mailpit.db"), "--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
-		"--disable-version-check", "--quiet")
+		"--database", filepath.Join(m.dir, "mailpit.db"), "--smtp-auth-accept-any", "--disable-version-check", "--quiet")
+	if !m.opt.RequireSTARTTLS && !m.opt.ImplicitTLS {
+		cmd.Args = append(cmd.Args, "--smtp-auth-allow-insecure") // AUTH over a plain connection (mailpit refuses it with required TLS)
+	}
+	if m.opt.TLSCertFile != "" {
+		cmd.Args = append(cmd.Args, "--smtp-tls-cert", m.opt.TLSCertFile, "--smtp-tls-key", m.opt.TLSKeyFile)
+	}
+	if m.opt.RequireSTARTTLS {
+		cmd.Args = append(cmd.Args, "--smtp-require-starttls")
+	}
+	if m.opt.ImplicitTLS {
+		cmd.Args = append(cmd.Args, "--smtp-require-tls")
+	}
 	cmd.Dir, cmd.Stdout, cmd.Stderr = m.dir, log, log
 	p, err := startProc(cmd, syscall.SIGTERM, m.dir)
 	if err != nil {
