@@ -37,7 +37,7 @@ const (
 
 // pgOptions are what openPostgres needs from Options.
 type pgOptions struct {
-	what             string // names the URL in errors: "COFFER_DATABASE_URL", "read replica 2"
+	what             string // names the URL in errors: "database URL", "read replica 2"
 	maxConns         int
 	statementTimeout time.Duration
 	connectTimeout   time.Duration // used when the URL has no connect_timeout

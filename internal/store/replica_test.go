@@ -133,6 +133,14 @@ func TestReplicaReads(t *testing.T) {
 	if !f.sees(t, sess, own) || !f.sees(t, sess, lagged) {
 		t.Error("after a write, the session's reads do not come from the primary")
 	}
+	// So does a request that wrote outside a transaction.
+	direct := store.WithSession(ctx)
+	if _, err := f.db.ClaimSetting(direct, "replica-test", "x", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !f.sees(t, direct, lagged) {
+		t.Error("after a write outside a transaction, the session's reads do not come from the primary")
+	}
 	// A failed transaction wrote nothing: the session stays on the replica.
 	sess2 := store.WithSession(ctx)
 	boom := errors.New("boom")

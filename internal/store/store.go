@@ -188,6 +188,9 @@ func (c conn) replica() conn {
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := c.q.ExecContext(ctx, c.d.rebind(query), args...)
+	if err == nil && !c.inTx {
+		usePrimary(ctx) // a write outside InTx committed: the request reads its writes too
+	}
 	return res, c.d.mapError(err)
 }
 
