@@ -34,6 +34,9 @@ type API struct {
 	Status Status
 	// Ready reports whether this node can serve (database reachable and migrated).
 	Ready func(ctx context.Context) error
+	// ReadyDetail, when set, adds the state of optional parts (Redis) to a ready answer; they
+	// never make a node unready.
+	ReadyDetail func(ctx context.Context) map[string]string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

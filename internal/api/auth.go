@@ -31,7 +31,13 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	httpserver.WriteJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
+	body := map[string]string{"status": "ready"}
+	if a.ReadyDetail != nil {
+		for k, v := range a.ReadyDetail(r.Context()) {
+			body[k] = v
+		}
+	}
+	httpserver.WriteJSON(w, r, http.StatusOK, body)
 	return nil
 }
 

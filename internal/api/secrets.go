@@ -82,13 +82,18 @@ func (a *API) listSecrets(v3 bool) httpserver.HandlerFunc {
 				}
 			}
 		}
-		l, err := a.Secrets.List(r.Context(), in)
+		body, err := a.Secrets.ListRendered(r.Context(), in, "json", renderListing)
 		if err != nil {
 			return err
 		}
-		httpserver.WriteJSON(w, r, http.StatusOK, toListing(l))
+		httpserver.WriteBody(w, r, http.StatusOK, &httpserver.Body{Data: body.Data, ETag: `"` + body.Sum + `"`})
 		return nil
 	}
+}
+
+// renderListing encodes a listing once, for the cache.
+func renderListing(l *secrets.Listing) ([]byte, error) {
+	return httpserver.MarshalJSON(toListing(l))
 }
 
 func (a *API) getSecret(w http.ResponseWriter, r *http.Request) error {

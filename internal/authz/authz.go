@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/cache"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
@@ -95,6 +96,16 @@ func (g *Grant) Require(action Action, subject Subject, env, path string) error 
 // Authorizer resolves grants from memberships.
 type Authorizer struct {
 	DB *store.DB
+	// Cache, when set, keeps each actor's role in a project until the project's or its
+	// organization's revision moves (see internal/cache).
+	Cache *cache.Cache
+}
+
+// cachedRole is what Project caches per actor and project: the outcome of resolving the grant.
+type cachedRole struct {
+	project *coffer.Project
+	role    string
+	err     error
 }
 
 // Project loads a project and the grant of the request's actor in it. A project of another
@@ -105,6 +116,39 @@ func (a *Authorizer) Project(ctx context.Context, projectID string) (*Grant, err
 	if actor == nil {
 		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "authentication required")
 	}
+	if !a.Cache.Enabled() {
+		return a.projectGrant(ctx, actor, projectID)
+	}
+	pe, err := a.Cache.Project(ctx, projectID)
+	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		return nil, coffer.Errorf(coffer.ENOTFOUND, "project %s not found", projectID)
+	} else if err != nil {
+		return nil, err
+	}
+	key := "role\x00" + string(actor.Kind) + "\x00" + actor.ID + "\x00" + actor.OrgID
+	if v, ok := pe.Get(key); ok {
+		c := v.(*cachedRole)
+		if c.err != nil {
+			return nil, c.err
+		}
+		return &Grant{Actor: actor, Project: c.project, Role: c.role, rules: roleRules[c.role]}, nil
+	}
+	// Read from the primary: what is cached must be no older than the revisions it is filed
+	// under, which were read from the primary.
+	g, err := a.projectGrant(store.Primary(ctx), actor, projectID)
+	if err != nil && coffer.ErrorCode(err) != coffer.EFORBIDDEN && coffer.ErrorCode(err) != coffer.ENOTFOUND {
+		return nil, err // not an outcome: nothing to cache
+	}
+	c := &cachedRole{err: err}
+	if g != nil {
+		c.project, c.role = g.Project, g.Role
+	}
+	a.Cache.Put(pe, key, c, 256+int64(len(key)))
+	return g, err
+}
+
+// projectGrant is Project without the cache.
+func (a *Authorizer) projectGrant(ctx context.Context, actor *coffer.Actor, projectID string) (*Grant, error) {
 	p, err := a.DB.FindProject(ctx, projectID)
 	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
 		return nil, coffer.Errorf(coffer.ENOTFOUND, "project %s not found", projectID)

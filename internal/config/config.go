@@ -29,6 +29,14 @@ type Config struct {
 	MaxBodyBytes    int64         // largest request body accepted
 	ShutdownTimeout time.Duration // how long in-flight requests get on shutdown
 	PprofListen     string        // address of the profiling endpoint; empty: none
+	CacheMaxBytes   int64         // bound of the in-process cache; 0 disables it
+	// Redis (optional): by URL, or through Sentinel.
+	RedisURL              string // secret
+	RedisSentinelAddrs    string
+	RedisSentinelMaster   string
+	RedisPassword         string // secret
+	RedisSentinelPassword string // secret
+	RedisTLS              bool
 
 	// PostgreSQL replicas and pool (see database.go); SQLite ignores them.
 	DatabaseReadReplicas     string        // secret; comma-separated postgres:// URLs, see ReadReplicaURLs
@@ -43,15 +51,6 @@ type Config struct {
 	TrustedProxies     string        // comma-separated CIDRs whose X-Forwarded-For and PROXY headers are believed
 	ProxyProtocol      string        // off, on or optional: PROXY protocol v1/v2 on the listeners
 
-	// The audit log (see audit.go).
-	AuditStreamFile    string        // JSON lines of this node's events: a file, or "-" for stdout; "" none
-	AuditStreamURL     string        // http(s) endpoint that receives JSON lines through the job table; "" none
-	AuditStreamHeader  string        // secret; "Name: value" sent with each POST to AuditStreamURL
-	AuditRetention     time.Duration // events older are pruned; 0 keeps them forever
-	AuditFlushInterval time.Duration // longest a buffered event waits; 0: the default
-
-	refs map[string]setting // secret settings given as references, by variable (see refs.go)
-
 	// Users and e-mail (see users.go).
 	Signup            string // invite or open
 	Argon2Memory      int64  // KiB
@@ -64,9 +63,18 @@ type Config struct {
 	SMTPFrom          string
 	SMTPTLS           string // starttls, implicit or none
 
+	// The audit log (see audit.go).
+	AuditStreamFile    string        // JSON lines of this node's events: a file, or "-" for stdout; "" none
+	AuditStreamURL     string        // http(s) endpoint that receives JSON lines through the job table; "" none
+	AuditStreamHeader  string        // secret; "Name: value" sent with each POST to AuditStreamURL
+	AuditRetention     time.Duration // events older are pruned; 0 keeps them forever
+	AuditFlushInterval time.Duration // longest a buffered event waits; 0: the default
+
 	// Background jobs and metrics (see jobs.go).
 	JobsConcurrency int64  // jobs run at once on this node
 	MetricsListen   string // host:port of a listener for /metrics alone; "" serves it on Listen
+
+	refs map[string]setting // secret settings given as references, by variable (see refs.go)
 }
 
 // PublicURL returns the URL at which users reach the server, without a trailing slash: SiteURL

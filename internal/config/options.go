@@ -75,6 +75,9 @@ func table() []Option {
 		durationOption("COFFER_SHUTDOWN_TIMEOUT", "shutdown-timeout", "10s",
 			"How long in-flight requests get to finish on shutdown.",
 			func(c *Config) *time.Duration { return &c.ShutdownTimeout }).withCheck(checkShutdownTimeout),
+		int64Option("COFFER_CACHE_MAX_BYTES", "cache-max-bytes", "67108864",
+			"Bound, in bytes, of the in-process cache of grants, token records and rendered secret listings (invalidated exactly on every write); 0 disables it.",
+			func(c *Config) *int64 { return &c.CacheMaxBytes }).withCheck(checkCacheMaxBytes),
 		stringOption("COFFER_PPROF_LISTEN", "pprof-listen", "",
 			"Address (host:port) of a Go pprof endpoint, on its own listener; empty means none. Bind it to loopback: profiles show memory.",
 			func(c *Config) *string { return &c.PprofListen }).withCheck(checkPprofListen),
@@ -96,7 +99,7 @@ func table() []Option {
 		stringOption("COFFER_PROXY_PROTOCOL", "proxy-protocol", "off",
 			"PROXY protocol v1/v2 on the listeners (an NLB): off, on (every connection must start with a header) or optional (a header is used if present; needs COFFER_TRUSTED_PROXIES).",
 			func(c *Config) *string { return &c.ProxyProtocol }).withCheck(checkProxyProtocol),
-	}, append(append(usersOptions(), auditOptions()...), jobsOptions()...)...)
+	}, append(append(append(usersOptions(), auditOptions()...), jobsOptions()...), redisOptions()...)...)
 }
 
 func stringOption(env, flag, def, desc string, field func(*Config) *string) Option {

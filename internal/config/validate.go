@@ -138,3 +138,10 @@ func checkShutdownTimeout(c *Config) error {
 	}
 	return nil
 }
+
+func checkCacheMaxBytes(c *Config) error {
+	if c.CacheMaxBytes < 0 {
+		return fmt.Errorf("COFFER_CACHE_MAX_BYTES: %d is negative; 0 disables the cache", c.CacheMaxBytes)
+	}
+	return nil
+}

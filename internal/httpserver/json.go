@@ -45,30 +45,75 @@ func putBuffer(b *bytes.Buffer) {
 func WriteJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	buf := getBuffer()
 	defer putBuffer(buf)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false) // values go out as stored, as Infisical's JSON.stringify sends them
-	if err := enc.Encode(v); err != nil {
+	if err := encodeJSON(buf, v); err != nil {
 		buf.Reset()
 		status = http.StatusInternalServerError
 		buf.WriteString(`{"statusCode":500,"message":"Something went wrong","error":"InternalServerError"}` + "\n")
 	}
-	h := w.Header()
+	etag := ""
 	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		sum := sha256.Sum256(buf.Bytes())
-		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-		h.Set("ETag", etag)
+		etag = etagOf(buf.Bytes())
+	}
+	writeBody(w, r, status, buf.Bytes(), etag)
+}
+
+// Body is a JSON response body encoded once, with its ETag (a quoted digest of Data, as
+// WriteJSON makes it), to be written many times (from a cache). Its bytes are shared: never
+// modify them.
+type Body struct {
+	Data []byte
+	ETag string
+}
+
+// MarshalJSON encodes v as WriteJSON would.
+func MarshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := encodeJSON(&buf, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteBody writes b as WriteJSON writes a value: with its ETag on a 200 to a GET or HEAD, and
+// 304 when If-None-Match matches it.
+func WriteBody(w http.ResponseWriter, r *http.Request, status int, b *Body) {
+	etag := ""
+	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		etag = b.ETag
+	}
+	writeBody(w, r, status, b.Data, etag)
+}
+
+func encodeJSON(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false) // values go out as stored, as Infisical's JSON.stringify sends them
+	return enc.Encode(v)
+}
+
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// writeBody writes a JSON body; etag, when set, is sent and matched against If-None-Match.
+func writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte, etag string) {
+	h := w.Header()
+	if etag != "" {
+		h["Etag"] = []string{etag}
 		if etagMatch(r.Header.Values("If-None-Match"), etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes()) //nolint:errcheck // the client went away; nothing to do
+		w.Write(body) //nolint:errcheck // the client went away; nothing to do
 	}
 }
+
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // etagMatch reports whether an If-None-Match field (possibly repeated) lists etag, by the weak
 // comparison of RFC 9110 section 8.8.3.2: W/ prefixes are ignored, "*" matches anything.

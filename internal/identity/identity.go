@@ -16,6 +16,7 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authz"
+	"github.com/cofferhq/coffer/internal/cache"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
@@ -31,10 +32,14 @@ type Service struct {
 	authz  *authz.Authorizer
 	signer signer
 	now    func() time.Time
-	users  Users // user sign-in settings (see ConfigureUsers)
+	cache  *cache.Cache // token records; nil: none
 	// Audit records every change, sign-in and failed sign-in.
 	Audit *audit.Log
+	users Users // user sign-in settings (see ConfigureUsers)
 }
+
+// UseCache makes Authenticate keep token records in c (see internal/cache). Call it before use.
+func (s *Service) UseCache(c *cache.Cache) { s.cache = c }
 
 // New returns a Service that signs tokens with authSecret.
 func New(db *store.DB, az *authz.Authorizer, authSecret []byte, now func() time.Time) *Service {
@@ -163,14 +168,51 @@ func (s *Service) lookup(ctx context.Context, token string) (*coffer.AccessToken
 	} else if err != nil {
 		return nil, err
 	}
+	if err := s.usable(rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// usable returns why a token record may not be used now, or nil.
+func (s *Service) usable(rec *coffer.AccessToken) error {
 	if rec.AuthMethod == AuthMFAEnrollment {
-		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "This token only allows enrolling two-factor authentication")
+		return coffer.Errorf(coffer.EUNAUTHORIZED, "This token only allows enrolling two-factor authentication")
 	}
 	if rec.Revoked {
-		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "Access token has been revoked")
+		return coffer.Errorf(coffer.EUNAUTHORIZED, "Access token has been revoked")
 	}
 	if exp := rec.ExpiresAt(); !exp.IsZero() && !s.now().Before(exp) {
-		return nil, coffer.Errorf(coffer.EUNAUTHORIZED, "Access token has expired")
+		return coffer.Errorf(coffer.EUNAUTHORIZED, "Access token has expired")
+	}
+	return nil
+}
+
+// lookupCached is lookup through the cache: the record it returns is shared and must not be
+// modified.
+func (s *Service) lookupCached(ctx context.Context, token string) (*coffer.AccessToken, error) {
+	if !s.cache.Enabled() {
+		return s.lookup(ctx, token)
+	}
+	v, err := s.cache.Token(ctx, sha256.Sum256([]byte(token)), func(ctx context.Context) (any, string, int64, error) {
+		id, err := s.signer.parse(token)
+		if err != nil {
+			return nil, "", 0, coffer.Errorf(coffer.EUNAUTHORIZED, "Invalid access token")
+		}
+		rec, rev, err := s.db.FindAccessTokenRevision(ctx, id)
+		if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+			return nil, "", 0, coffer.Errorf(coffer.EUNAUTHORIZED, "Invalid access token")
+		} else if err != nil {
+			return nil, "", 0, err
+		}
+		return rec, rec.OrgID, rev, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rec := v.(*coffer.AccessToken)
+	if err := s.usable(rec); err != nil {
+		return nil, err
 	}
 	return rec, nil
 }
@@ -179,7 +221,7 @@ func (s *Service) lookup(ctx context.Context, token string) (*coffer.AccessToken
 // The VPC endpoint the request came through is read from ctx (coffer.VPCEndpointIDFromContext),
 // as in Login. A token with a use limit is counted once per call.
 func (s *Service) Authenticate(ctx context.Context, token string, ip netip.Addr) (*coffer.Actor, error) {
-	rec, err := s.lookup(ctx, token)
+	rec, err := s.lookupCached(ctx, token)
 	if err != nil {
 		return nil, err
 	}

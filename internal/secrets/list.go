@@ -53,6 +53,18 @@ func (s *Service) List(ctx context.Context, in ListInput) (*Listing, error) {
 	if err := l.grant.Require(authz.Read, authz.Secrets, l.env.Slug, l.path); err != nil {
 		return nil, err
 	}
+	listing, err := s.list(ctx, in, l)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recordList(ctx, l, in, listingKeys(listing)); err != nil {
+		return nil, err
+	}
+	return listing, nil
+}
+
+// list is List once the scope is located and the read allowed.
+func (s *Service) list(ctx context.Context, in ListInput, l *located) (*Listing, error) {
 	root, err := l.folder(ctx, s.db)
 	if err != nil {
 		return nil, err
@@ -100,9 +112,6 @@ func (s *Service) List(ctx context.Context, in ListInput) (*Listing, error) {
 		if err := expandAll(ctx, rv, out); err != nil {
 			return nil, err
 		}
-	}
-	if err := s.recordList(ctx, l, in, listingKeys(out)); err != nil {
-		return nil, err
 	}
 	return out, nil
 }

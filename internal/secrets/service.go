@@ -13,16 +13,19 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authz"
+	"github.com/cofferhq/coffer/internal/cache"
 	"github.com/cofferhq/coffer/internal/keyring"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
 // Service manages secrets, folders, imports and tags.
 type Service struct {
-	db    *store.DB
-	keys  *keyring.Keyring
-	authz *authz.Authorizer
-	now   func() time.Time
+	db     *store.DB
+	keys   *keyring.Keyring
+	authz  *authz.Authorizer
+	now    func() time.Time
+	cache  *cache.Cache // rendered listings; nil: none
+	shared SharedCache  // sealed rendered listings shared by the nodes; nil: none
 	// Audit records every change (in its transaction) and every read by a machine identity.
 	Audit *audit.Log
 }

@@ -20,12 +20,14 @@ import (
 	"github.com/cofferhq/coffer/internal/api"
 	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authz"
+	"github.com/cofferhq/coffer/internal/cache"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/httpserver"
 	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/jobs"
 	"github.com/cofferhq/coffer/internal/keyring"
 	"github.com/cofferhq/coffer/internal/projects"
+	"github.com/cofferhq/coffer/internal/redisconn"
 	"github.com/cofferhq/coffer/internal/secrets"
 	"github.com/cofferhq/coffer/internal/store"
 )
@@ -39,16 +41,20 @@ type Server struct {
 	Handler http.Handler
 	// Now is the clock of every service; tests may set it before New through Options.
 	now func() time.Time
+	// http serves Handler on the listeners and drains on stop; edge is its TLS and proxy setup.
+	http *httpserver.Server
+	edge *edge
+	// Cache holds what the services read, invalidated exactly (internal/cache).
+	Cache *cache.Cache
+	// Audit is the node's audit log (tests flush it); audit its stream and delivery.
+	Audit         *audit.Log
+	audit         *auditParts
+	stopListening func()
+	redis         *redisconn.Client // nil: no Redis
 	// Jobs is the node's background worker (runtime.go); Metrics is its Prometheus registry.
 	Jobs    *jobs.Worker
 	Metrics *prometheus.Registry
 	runtime *runtimeParts
-	// http serves Handler on the listeners and drains on stop; edge is its TLS and proxy setup.
-	http *httpserver.Server
-	edge *edge
-	// Audit is the node's audit log (tests flush it); audit its stream and delivery.
-	Audit *audit.Log
-	audit *auditParts
 }
 
 // Options are knobs for tests; the zero value is production.
@@ -93,11 +99,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if now == nil {
 		now = time.Now
 	}
-	az := &authz.Authorizer{DB: db}
+	c := cache.New(db, cfg.CacheMaxBytes)
+	az := &authz.Authorizer{DB: db, Cache: c}
 	ids := identity.New(db, az, []byte(cfg.AuthSecret), now)
+	ids.UseCache(c)
+	secretsSvc := secrets.New(db, keys, az, now)
+	secretsSvc.UseCache(c)
+	rc, err := newRedis(cfg, log) // see redis.go
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if rc != nil {
+		secretsSvc.UseSharedCache(rc)
+	}
 	a := &api.API{
 		Log:      log,
-		Secrets:  secrets.New(db, keys, az, now),
+		Secrets:  secretsSvc,
 		Identity: ids,
 		Projects: projects.New(db, keys, az, ids, now),
 		Ready: func(ctx context.Context) error {
@@ -106,20 +124,24 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 			}
 			return ready(ctx, db)
 		},
-		Now: now,
+		ReadyDetail: func(ctx context.Context) map[string]string {
+			return map[string]string{"redis": redisStatus(ctx, rc)}
+		},
+		Status: api.Status{RedisConfigured: rc != nil},
+		Now:    now,
 	}
 	au, err := newAudit(cfg, log, db, now) // see audit.go
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	au.attach(a, az)
 	users, err := newUsers(cfg, db, keys, az, ids, now) // see users.go
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	users.attach(a)
+	au.attach(a, az)
 	rt := newRuntime(cfg, log, db, keys, now) // see runtime.go
 	au.registerJobs(rt.worker)
 	users.registerJobs(rt.worker)
@@ -129,12 +151,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	mux.Handle("/", httpserver.Adapter{Log: log}.H(notFound))
 	h := httpserver.Wrap(withAuditRequest(rt.http.Routes(mux)), httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate, Sessions: users.sessions,
 		TrustedProxies: edge.trusted})
+	h = withDBSession(h) // see dbsession.go
 	h = rt.http.Wrap(h)
 	hs.SetHandler(h)
-	h = withDBSession(h) // see dbsession.go
+	stopListening := listenForChanges(db, c, log)
 	rt.start()
 	log.Info("coffer node ready to serve", "database", dialect, "root_key_id", keys.RootKeyID())
-	return &Server{Jobs: rt.worker, Metrics: rt.reg, runtime: rt, Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now, http: hs, edge: edge, Audit: au.log, audit: au}, nil
+	return &Server{Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now, http: hs, edge: edge,
+		Cache: c, stopListening: stopListening, redis: rc, Audit: au.log, audit: au,
+		Jobs: rt.worker, Metrics: rt.reg, runtime: rt}, nil
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) error {
@@ -163,10 +188,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return s.ServeListeners(ctx, Listeners{Main: ln})
 }
 
-// Close closes the database.
+// Close stops listening for changes and closes the database.
 func (s *Server) Close() error {
 	if s.runtime != nil {
 		s.runtime.stop()
+	}
+	if s.stopListening != nil {
+		s.stopListening()
+	}
+	if s.redis != nil {
+		s.redis.Close()
 	}
 	if s.audit != nil {
 		s.audit.close(s.Config.ShutdownTimeout)

@@ -55,8 +55,13 @@ func Start(t testing.TB, dialect string) *Node {
 // node starts.
 func StartWith(t testing.TB, dialect string, configure func(*config.Config)) *Node {
 	t.Helper()
-	cfg := &config.Config{Listen: "127.0.0.1:0", LogLevel: "debug", LogFormat: "json", MaxBodyBytes: 1 << 20, ShutdownTimeout: 5 * time.Second,
-		DataDir: t.TempDir()}
+	// Production's defaults (every setting's table default), then what a test node needs.
+	cfg, err := config.Load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Listen, cfg.LogLevel, cfg.MaxBodyBytes, cfg.ShutdownTimeout, cfg.DataDir = "127.0.0.1:0", "debug", 1<<20, 5*time.Second, t.TempDir()
+	cfg.ShutdownDrain = 0 // tests of draining set it through StartWith
 	k, err := keyring.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +79,19 @@ func StartWith(t testing.TB, dialect string, configure func(*config.Config)) *No
 	if configure != nil {
 		configure(cfg)
 	}
+	return startConfig(t, dialect, cfg)
+}
+
+// StartPeer starts another node on n's database, with n's keys: a second task of the same
+// deployment. It stops in t.Cleanup.
+func (n *Node) StartPeer(t testing.TB) *Node {
+	t.Helper()
+	cfg := *n.Server.Config
+	return startConfig(t, n.Dialect, &cfg)
+}
+
+func startConfig(t testing.TB, dialect string, cfg *config.Config) *Node {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,8 @@ type DB struct {
 	mig     *sql.DB // PostgreSQL: the primary without statement_timeout, for migrations
 	rt      *router // PostgreSQL read replicas; nil when none
 	wake    jobWake // woken when a transaction that enqueued a job commits
+	dsn     string  // what Open was given: ListenChanges opens its own connection with it
+	commits commitHooks
 }
 
 // Open connects to the database named by dialect and dsn (a PostgreSQL URL, or an SQLite file
@@ -63,7 +65,7 @@ func Open(ctx context.Context, dialect, dsn string, opt Options) (*DB, error) {
 	if opt.MaxOpenConns <= 0 {
 		opt.MaxOpenConns = max(4, 4*runtime.GOMAXPROCS(0))
 	}
-	db := &DB{dialect: dialect}
+	db := &DB{dialect: dialect, dsn: dsn}
 	var err error
 	switch dialect {
 	case Postgres:
@@ -157,6 +159,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	for _, f := range tx.onCommit {
 		f()
 	}
+	db.commits.run()
 	return nil
 }
 

@@ -54,6 +54,7 @@ func StartRedis(t testing.TB) *Redis {
 type Redis struct {
 	bin, dir   string
 	port       int
+	extra      []string // more arguments for redis-server (replicaof, sentinel mode)
 	unregister func()
 
 	mu sync.Mutex
@@ -94,8 +95,15 @@ func (r *Redis) Start() error {
 		return err
 	}
 	defer log.Close()
-	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", r.dir)
+	args := []string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", r.dir}
+	if len(r.extra) > 0 && r.extra[0] == "--sentinel" {
+		// A sentinel reads (and rewrites) a configuration file, given first.
+		args = append([]string{filepath.Join(r.dir, "sentinel.conf")}, append(r.extra, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir)...)
+	} else {
+		args = append(args, r.extra...)
+	}
+	cmd := exec.Command(r.bin, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = r.dir, log, log
 	p, err := startProc(cmd, syscall.SIGKILL, r.dir)
 	if err != nil {
@@ -110,14 +118,23 @@ func (r *Redis) Start() error {
 }
 
 // newRedis starts a server on a free port, trying another port on a clash.
-func newRedis(bin string) (*Redis, error) {
+func newRedis(bin string, extra ...string) (*Redis, error) {
+	return newRedisConf(bin, nil, extra...)
+}
+
+// newRedisConf is newRedis for a server that first needs a file written in its directory
+// (a sentinel's configuration): conf, when set, writes it for the chosen port.
+func newRedisConf(bin string, conf func(dir string, port int) error, extra ...string) (*Redis, error) {
 	dir, err := os.MkdirTemp("", "coffer-testenv-redis-")
 	if err != nil {
 		return nil, err
 	}
-	r := &Redis{bin: bin, dir: dir}
+	r := &Redis{bin: bin, dir: dir, extra: extra}
 	for attempt := 1; ; attempt++ {
-		if r.port, err = freePort(); err == nil {
+		if r.port, err = freePort(); err == nil && conf != nil {
+			err = conf(dir, r.port)
+		}
+		if err == nil {
 			err = r.Start()
 		}
 		if err == nil {

@@ -1,0 +1,328 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// fakeRevs is a Revisions whose numbers the test sets, counting the queries made.
+type fakeRevs struct {
+	mu      sync.Mutex
+	project map[string][2]int64
+	org     map[string]int64
+	queries atomic.Int64
+}
+
+var errMissing = errors.New("missing")
+
+func (f *fakeRevs) ProjectRevisions(_ context.Context, id string) (int64, int64, error) {
+	f.queries.Add(1)
+	f.mu.Lock()
+	r, ok := f.project[id]
+	f.mu.Unlock()
+	runtime.Gosched() // as a real query would, let writers run between the read and its use
+	if !ok {
+		return 0, 0, errMissing
+	}
+	return r[0], r[1], nil
+}
+
+func (f *fakeRevs) OrgRevision(_ context.Context, id string) (int64, error) {
+	f.queries.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.org[id]
+	if !ok {
+		return 0, errMissing
+	}
+	return r, nil
+}
+
+func (f *fakeRevs) set(id string, rev, orgRev int64) {
+	f.mu.Lock()
+	f.project[id] = [2]int64{rev, orgRev}
+	f.mu.Unlock()
+}
+
+func newFake() *fakeRevs {
+	return &fakeRevs{project: map[string][2]int64{"p": {1, 1}, "q": {1, 1}}, org: map[string]int64{"o": 1}}
+}
+
+func get(t *testing.T, c *Cache, id, key string) (any, bool) {
+	t.Helper()
+	p, err := c.Project(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Project(%s): %v", id, err)
+	}
+	return p.Get(key)
+}
+
+func put(t *testing.T, c *Cache, id, key string, v any, size int64) {
+	t.Helper()
+	p, err := c.Project(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Project(%s): %v", id, err)
+	}
+	c.Put(p, key, v, size)
+}
+
+func TestTrustedHitCostsNoQuery(t *testing.T) {
+	f := newFake()
+	c := New(f, 1<<20)
+	c.SetTrusted(true)
+	put(t, c, "p", "k", "v1", 10)
+	before := f.queries.Load()
+	for range 100 {
+		if v, ok := get(t, c, "p", "k"); !ok || v != "v1" {
+			t.Fatalf("got %v, %v; want v1", v, ok)
+		}
+	}
+	if n := f.queries.Load() - before; n != 0 {
+		t.Errorf("100 trusted hits made %d queries, want 0", n)
+	}
+}
+
+func TestChangeConfirmsOnceAndKeepsUnchangedEntries(t *testing.T) {
+	f := newFake()
+	c := New(f, 1<<20)
+	c.SetTrusted(true)
+	put(t, c, "p", "k", "v1", 10)
+	c.Changed() // a write somewhere, not to p
+	before := f.queries.Load()
+	for range 10 {
+		if v, ok := get(t, c, "p", "k"); !ok || v != "v1" {
+			t.Fatalf("after an unrelated change: got %v, %v; want v1", v, ok)
+		}
+	}
+	if n := f.queries.Load() - before; n != 1 {
+		t.Errorf("confirming after a change took %d queries, want 1", n)
+	}
+}
+
+func TestRevisionMoveDropsEntry(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		rev, orgRev int64
+	}{{"project", 2, 1}, {"organization", 1, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			c := New(f, 1<<20)
+			c.SetTrusted(true)
+			put(t, c, "p", "k", "v1", 10)
+			put(t, c, "q", "k", "q1", 10)
+			f.set("p", tc.rev, tc.orgRev)
+			c.Changed()
+			if v, ok := get(t, c, "p", "k"); ok {
+				t.Fatalf("after %s revision moved: got %v from the cache", tc.name, v)
+			}
+			if v, ok := get(t, c, "q", "k"); !ok || v != "q1" {
+				t.Errorf("other project: got %v, %v; want q1", v, ok)
+			}
+		})
+	}
+}
+
+func TestUntrustedAlwaysConfirms(t *testing.T) {
+	f := newFake()
+	c := New(f, 1<<20) // never trusted: another node may write without telling us
+	put(t, c, "p", "k", "v1", 10)
+	f.set("p", 2, 1) // written elsewhere; no Changed() call
+	if v, ok := get(t, c, "p", "k"); ok {
+		t.Fatalf("untrusted cache served %v after the revision moved", v)
+	}
+	before := f.queries.Load()
+	put(t, c, "p", "k", "v2", 10)
+	get(t, c, "p", "k")
+	if n := f.queries.Load() - before; n != 2 {
+		t.Errorf("untrusted uses made %d queries, want one per use (2)", n)
+	}
+}
+
+func TestSetTrustedFalseStopsQuerylessHits(t *testing.T) {
+	f := newFake()
+	c := New(f, 1<<20)
+	c.SetTrusted(true)
+	put(t, c, "p", "k", "v1", 10)
+	c.SetTrusted(false) // the listener went down
+	f.set("p", 2, 1)    // a write we were not told of
+	if v, ok := get(t, c, "p", "k"); ok {
+		t.Fatalf("served %v after trust was withdrawn and the revision moved", v)
+	}
+}
+
+func TestMissingProjectIsAnErrorAndForgotten(t *testing.T) {
+	f := newFake()
+	c := New(f, 1<<20)
+	c.SetTrusted(true)
+	put(t, c, "p", "k", "v1", 10)
+	f.mu.Lock()
+	delete(f.project, "p")
+	f.mu.Unlock()
+	c.Changed()
+	if _, err := c.Project(context.Background(), "p"); !errors.Is(err, errMissing) {
+		t.Fatalf("deleted project: err = %v, want the store's error", err)
+	}
+	if c.Bytes() != 0 {
+		t.Errorf("deleted project still holds %d bytes", c.Bytes())
+	}
+}
+
+func TestBoundEvictsLeastRecentlyUsed(t *testing.T) {
+	f := newFake()
+	f.project["r"] = [2]int64{1, 1}
+	c := New(f, 100)
+	c.SetTrusted(true)
+	put(t, c, "p", "k", "p", 20)
+	put(t, c, "q", "k", "q", 20)
+	get(t, c, "p", "k") // p is now more recent than q
+	put(t, c, "r", "k", "r", 20)
+	put(t, c, "r", "k2", "r2", 20)
+	put(t, c, "r", "k3", "r3", 20) // 100 bytes: still fits
+	if c.Bytes() > 100 {
+		t.Fatalf("cache holds %d bytes, bound 100", c.Bytes())
+	}
+	put(t, c, "r", "k4", "r4", 20) // over: q goes first
+	if c.Bytes() > 100 {
+		t.Fatalf("cache holds %d bytes, bound 100", c.Bytes())
+	}
+	if _, ok := get(t, c, "q", "k"); ok {
+		t.Error("q, the least recently used, was not evicted")
+	}
+	if c.Stats().Evictions.Load() == 0 {
+		t.Error("no eviction counted")
+	}
+	put(t, c, "p", "huge", "x", 1000) // larger than a quarter of the bound: not kept
+	if _, ok := get(t, c, "p", "huge"); ok {
+		t.Error("a value larger than a quarter of the bound was kept")
+	}
+}
+
+func TestDisabledCacheStoresNothing(t *testing.T) {
+	f := newFake()
+	c := New(f, 0)
+	c.SetTrusted(true)
+	put(t, c, "p", "k", "v", 1)
+	if _, ok := get(t, c, "p", "k"); ok {
+		t.Fatal("a disabled cache returned a value")
+	}
+	loads := 0
+	for range 3 {
+		if _, err := c.Token(context.Background(), [32]byte{1}, func(context.Context) (any, string, int64, error) {
+			loads++
+			return "rec", "o", 1, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if loads != 3 {
+		t.Errorf("disabled cache: %d token loads for 3 uses, want 3", loads)
+	}
+}
+
+func TestTokenConfirmedByOrgRevision(t *testing.T) {
+	f := newFake()
+	c := New(f, 1<<20)
+	c.SetTrusted(true)
+	loads := 0
+	load := func(context.Context) (any, string, int64, error) {
+		loads++
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return loads, "o", f.org["o"], nil
+	}
+	key := [32]byte{7}
+	use := func() any {
+		t.Helper()
+		v, err := c.Token(context.Background(), key, load)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	use()
+	use()
+	if loads != 1 {
+		t.Fatalf("%d loads for two trusted uses, want 1", loads)
+	}
+	c.Changed() // unrelated write: confirmed, not reloaded
+	use()
+	if loads != 1 {
+		t.Fatalf("%d loads after an unrelated change, want 1", loads)
+	}
+	f.mu.Lock()
+	f.org["o"] = 2 // a revocation in the organization
+	f.mu.Unlock()
+	c.Changed()
+	if v := use(); v != 2 || loads != 2 {
+		t.Fatalf("after the org revision moved: value %v, %d loads; want a reload", v, loads)
+	}
+	// A failed load is returned and not cached.
+	fail := errors.New("gone")
+	if _, err := c.Token(context.Background(), [32]byte{8}, func(context.Context) (any, string, int64, error) {
+		return nil, "", 0, fail
+	}); !errors.Is(err, fail) {
+		t.Fatalf("failed load: err = %v", err)
+	}
+	c.ForgetToken(key)
+	use()
+	if loads != 3 {
+		t.Errorf("ForgetToken did not force a reload (%d loads)", loads)
+	}
+}
+
+// TestConcurrentUseIsExact hammers one project with readers while a writer moves its revision:
+// a reader that starts after a write returns must never see a value older than that write.
+func TestConcurrentUseIsExact(t *testing.T) {
+	f := newFake()
+	c := New(f, 1<<20)
+	c.SetTrusted(true)
+	var committed atomic.Int64 // newest revision whose write has "returned"
+	committed.Store(1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				floor := committed.Load()
+				p, err := c.Project(context.Background(), "p")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if v, ok := p.Get("k"); ok {
+					if v.(int64) < floor {
+						t.Errorf("read value built at revision %d after revision %d was committed", v, floor)
+						return
+					}
+					continue
+				}
+				// Build the value from "the database", as a caller would, after getting p.
+				f.mu.Lock()
+				rev := f.project["p"][0]
+				f.mu.Unlock()
+				c.Put(p, "k", rev, 8)
+			}
+		}()
+	}
+	for rev := int64(2); rev < 1000; rev++ {
+		f.set("p", rev, 1) // the write commits...
+		c.Changed()        // ...the commit hook runs...
+		committed.Store(rev)
+		for range 50 { // ...and readers get time to see it.
+			runtime.Gosched()
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
