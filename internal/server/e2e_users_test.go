@@ -369,9 +369,19 @@ func TestInvitationsAndMembers(t *testing.T) {
 		expectStatus(t, n.Do(t, "PATCH", "/api/v1/organizations/"+admin.OrgID+"/members/"+bobID, owner, map[string]any{"role": "admin"}),
 			http.StatusOK, "make bob admin")
 
-		// Removing bob revokes his sessions at once.
+		// Removing bob revokes his sessions at once, on this node and (PostgreSQL: several nodes
+		// share it; SQLite is one process) on another one that had just accepted, and may have
+		// cached, his token.
+		var peer *servertest.Node
+		if dialect == store.Postgres {
+			peer = n.StartPeer(t)
+			expectStatus(t, peer.Do(t, "GET", "/api/v1/auth/me", bob, nil), http.StatusOK, "bob on the other node")
+		}
 		expectStatus(t, n.Do(t, "DELETE", "/api/v1/organizations/"+admin.OrgID+"/members/"+bobID, owner, nil), http.StatusOK, "remove bob")
 		expectStatus(t, n.Do(t, "GET", "/api/v1/auth/me", bob, nil), http.StatusUnauthorized, "bob's first session after removal")
+		if peer != nil {
+			expectStatus(t, peer.Do(t, "GET", "/api/v1/auth/me", bob, nil), http.StatusUnauthorized, "bob's session on the other node after removal")
+		}
 		expectStatus(t, n.Do(t, "GET", "/api/v1/auth/me", bob2, nil), http.StatusUnauthorized, "bob's second session after removal")
 		login(t, n, map[string]any{"email": "bob@example.com", "password": bobPassword}, http.StatusForbidden)
 
