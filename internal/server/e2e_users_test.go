@@ -22,9 +22,6 @@ func usersNode(t *testing.T, dialect string, configure ...func(*config.Config)) 
 	t.Helper()
 	mp := testenv.StartMailpit(t)
 	n := servertest.StartWith(t, dialect, func(c *config.Config) {
-		if c.ProxyProtocol == "" {
-			c.ProxyProtocol = "off"
-		}
 		c.SMTPHost, c.SMTPPort, c.SMTPTLS = mp.SMTPHost(), int64(mp.SMTPPort()), "none"
 		c.SMTPUsername, c.SMTPPassword, c.SMTPFrom = "coffer", smtpPassword, "Coffer <coffer@example.com>"
 		for _, f := range configure {
@@ -446,5 +443,25 @@ func TestEnforcedMFA(t *testing.T) {
 		next, _ := identity.TOTPCode(secret, time.Now().Add(30*time.Second))
 		expectStatus(t, n.Do(t, "POST", "/api/v1/auth/totp/disable", session, map[string]any{"password": admin.Password, "code": next}),
 			http.StatusForbidden, "disable while enforced")
+	})
+}
+
+// TestNewDeviceAlert: a sign-in from a new IP and user agent mails the user; the first sign-in
+// ever and a known device do not.
+func TestNewDeviceAlert(t *testing.T) {
+	servertest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		n, mp, admin := usersNode(t, dialect)
+		body := map[string]any{"email": admin.Email, "password": admin.Password}
+		expectStatus(t, n.Do(t, "POST", "/api/v1/auth/login", "", body, "User-Agent", "coffer-cli/1"), http.StatusOK, "first sign-in")
+		expectStatus(t, n.Do(t, "POST", "/api/v1/auth/login", "", body, "User-Agent", "coffer-cli/1"), http.StatusOK, "same device")
+		expectStatus(t, n.Do(t, "POST", "/api/v1/auth/login", "", body, "User-Agent", "Firefox/140"), http.StatusOK, "new device")
+		msg := mp.WaitMessage(t, admin.Email, "New sign-in", 60*time.Second)
+		if !strings.Contains(msg.Text, "Firefox/140") || !strings.Contains(msg.Text, "127.0.0.1") {
+			t.Errorf("alert text:\n%s", msg.Text)
+		}
+		time.Sleep(time.Second) // a wrongly queued alert for the first two sign-ins would be here by now
+		if msgs := mustMessages(t, mp); len(msgs) != 1 {
+			t.Errorf("%d messages, want only the alert for the new device", len(msgs))
+		}
 	})
 }
