@@ -465,3 +465,35 @@ func TestNewDeviceAlert(t *testing.T) {
 		}
 	})
 }
+
+// TestPasswordRehash: a hash made with other argon2id settings still signs in, and is redone
+// with the configured ones at that sign-in.
+func TestPasswordRehash(t *testing.T) {
+	servertest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		n, _, admin := usersNode(t, dialect, func(c *config.Config) { c.Argon2Memory, c.Argon2Iterations, c.Argon2Parallelism = 8192, 1, 2 })
+		hash := func() string {
+			driver := "pgx"
+			if n.Dialect == store.SQLite {
+				driver = "sqlite"
+			}
+			db, err := sql.Open(driver, n.DSN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var h string
+			if err := db.QueryRow(`SELECT password_hash FROM users WHERE email = 'admin@example.com'`).Scan(&h); err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		if h := hash(); !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") { // bootstrap's default settings
+			t.Fatalf("hash before sign-in: %.40s", h)
+		}
+		loginToken(t, n, admin.Email, admin.Password)
+		if h := hash(); !strings.HasPrefix(h, "$argon2id$v=19$m=8192,t=1,p=2$") {
+			t.Fatalf("hash after sign-in: %.40s", h)
+		}
+		loginToken(t, n, admin.Email, admin.Password)
+	})
+}
