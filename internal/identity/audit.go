@@ -70,3 +70,18 @@ func (s *Service) recordToken(ctx context.Context, tx *store.Tx, action string, 
 	return s.Audit.Record(ctx, tx, coffer.AuditEvent{Action: action, ActorType: string(rec.ActorKind), ActorID: rec.ActorID,
 		OrgID: rec.OrgID, Metadata: map[string]any{"tokenId": rec.ID, "authMethod": rec.AuthMethod}})
 }
+
+// recordUser records a change of a user's own account (sessions, password, second factor),
+// filed under the request's organization or, without one (a reset link), the user's first.
+func (s *Service) recordUser(ctx context.Context, tx *store.Tx, action, userID string, md map[string]any) error {
+	if s.Audit == nil {
+		return nil
+	}
+	ev := coffer.AuditEvent{Action: action, ActorType: coffer.AuditActorUser, ActorID: userID, Metadata: md}
+	if a := coffer.ActorFromContext(ctx); a != nil {
+		ev.OrgID = a.OrgID
+	} else if orgID, err := s.db.FirstOrgOf(ctx, coffer.ActorUser, userID); err == nil {
+		ev.OrgID = orgID
+	}
+	return s.Audit.Record(ctx, tx, ev)
+}

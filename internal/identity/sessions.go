@@ -67,7 +67,10 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID string) error {
 		} else if err != nil {
 			return err
 		}
-		return tx.RevokeAccessToken(ctx, rec.ID)
+		if err := tx.RevokeAccessToken(ctx, rec.ID); err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, coffer.ActionSessionRevoke, a.ID, map[string]any{"tokenId": rec.ID})
 	})
 }
 
@@ -80,8 +83,10 @@ func (s *Service) RevokeOtherSessions(ctx context.Context) (int, error) {
 	}
 	var ids []string
 	err = s.db.InTx(ctx, func(tx *store.Tx) (err error) {
-		ids, err = RevokeTokensTx(ctx, tx, coffer.ActorUser, a.ID, "", a.TokenID)
-		return err
+		if ids, err = RevokeTokensTx(ctx, tx, coffer.ActorUser, a.ID, "", a.TokenID); err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, coffer.ActionSessionRevoke, a.ID, map[string]any{"others": true, "count": len(ids)})
 	})
 	return len(ids), err
 }
@@ -123,8 +128,11 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		if err := tx.SetUserPassword(ctx, u.ID, hash, s.now()); err != nil {
 			return err
 		}
-		_, err := RevokeTokensTx(ctx, tx, coffer.ActorUser, u.ID, "", a.TokenID)
-		return err
+		ids, err := RevokeTokensTx(ctx, tx, coffer.ActorUser, u.ID, "", a.TokenID)
+		if err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, coffer.ActionPasswordChange, u.ID, map[string]any{"sessionsRevoked": len(ids)})
 	})
 }
 
@@ -152,6 +160,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateUserToken(ctx, hashSecret(token), resetTokenKind, u.ID, now.Add(ResetTokenTTL), now); err != nil {
+			return err
+		}
+		if err := s.recordUser(ctx, tx, coffer.ActionPasswordResetRequest, u.ID, nil); err != nil {
 			return err
 		}
 		return s.users.Mail.Enqueue(ctx, tx, u.Email, MailPasswordReset, map[string]string{
@@ -183,8 +194,11 @@ func (s *Service) ResetPassword(ctx context.Context, token, next string) error {
 		if err := tx.SetUserPassword(ctx, userID, hash, s.now()); err != nil {
 			return err
 		}
-		_, err = RevokeTokensTx(ctx, tx, coffer.ActorUser, userID, "", "")
-		return err
+		ids, err := RevokeTokensTx(ctx, tx, coffer.ActorUser, userID, "", "")
+		if err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, coffer.ActionPasswordReset, userID, map[string]any{"sessionsRevoked": len(ids)})
 	})
 }
 
@@ -194,7 +208,12 @@ func (s *Service) Logout(ctx context.Context) error {
 	if a == nil {
 		return coffer.Errorf(coffer.EUNAUTHORIZED, "authentication required")
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error { return tx.RevokeAccessToken(ctx, a.TokenID) })
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.RevokeAccessToken(ctx, a.TokenID); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, coffer.AuditEvent{Action: coffer.ActionLogout, Metadata: map[string]any{"tokenId": a.TokenID}})
+	})
 }
 
 // OpenSessionTx opens a session for a user who just proved who they are some other way (an

@@ -92,7 +92,12 @@ func (s *Service) EnrollTOTP(ctx context.Context, mfaToken string) (*TOTPEnrollm
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error { return tx.PutTOTP(ctx, u.ID, sealed, s.now()) })
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.PutTOTP(ctx, u.ID, sealed, s.now()); err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, coffer.ActionMFAEnroll, u.ID, nil)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +131,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, mfaToken, code string, in Log
 			return err
 		}
 		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, hashes, s.now()); err != nil {
+			return err
+		}
+		if err := s.recordUser(ctx, tx, coffer.ActionMFAEnable, u.ID, nil); err != nil {
 			return err
 		}
 		if rec == nil {
@@ -163,7 +171,10 @@ func (s *Service) DisableTOTP(ctx context.Context, password, code string) error 
 		if err := s.checkSecondFactor(ctx, tx, u.ID, code); err != nil {
 			return err
 		}
-		return tx.DeleteTOTP(ctx, u.ID)
+		if err := tx.DeleteTOTP(ctx, u.ID); err != nil {
+			return err
+		}
+		return s.recordUser(ctx, tx, coffer.ActionMFADisable, u.ID, nil)
 	})
 	return codeField(err)
 }

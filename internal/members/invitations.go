@@ -61,6 +61,9 @@ func (s *Service) Invite(ctx context.Context, orgID, email, role string) (*Invit
 		if err := tx.CreateInvitation(ctx, inv); err != nil {
 			return err
 		}
+		if err := s.record(ctx, tx, coffer.ActionMemberInvite, orgID, map[string]any{"invitationId": inv.ID, "email": email, "role": role}); err != nil {
+			return err
+		}
 		if s.opt.Mail == nil {
 			return nil
 		}
@@ -95,7 +98,12 @@ func (s *Service) RevokeInvitation(ctx context.Context, orgID, invitationID stri
 	if _, _, err := s.requireMember(ctx, orgID, true); err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteInvitation(ctx, orgID, invitationID) })
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteInvitation(ctx, orgID, invitationID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionInvitationRevoke, orgID, map[string]any{"invitationId": invitationID})
+	})
 }
 
 var errBadInvitation = coffer.Errorf(coffer.EINVALID, "This invitation is invalid, used or expired")
@@ -159,7 +167,12 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password st
 		} else {
 			userID = existing.ID
 		}
-		return tx.PutMembership(ctx, store.ScopeOrg, &coffer.Membership{ScopeID: inv.OrgID, ActorKind: coffer.ActorUser, ActorID: userID, Role: inv.Role}, now)
+		if err := tx.PutMembership(ctx, store.ScopeOrg, &coffer.Membership{ScopeID: inv.OrgID, ActorKind: coffer.ActorUser, ActorID: userID, Role: inv.Role}, now); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, coffer.AuditEvent{Action: coffer.ActionInvitationAccept, ActorType: coffer.AuditActorUser,
+			ActorID: userID, ActorName: inv.Email, OrgID: inv.OrgID,
+			Metadata: map[string]any{"invitationId": inv.ID, "role": inv.Role, "newUser": newUser != nil}})
 	})
 	if err != nil {
 		return nil, err
@@ -211,7 +224,11 @@ func (s *Service) Signup(ctx context.Context, email, name, password, orgName str
 		if err := tx.CreateOrganization(ctx, org); err != nil {
 			return err
 		}
-		return tx.PutMembership(ctx, store.ScopeOrg, &coffer.Membership{ScopeID: org.ID, ActorKind: coffer.ActorUser, ActorID: u.ID, Role: coffer.RoleOwner}, now)
+		if err := tx.PutMembership(ctx, store.ScopeOrg, &coffer.Membership{ScopeID: org.ID, ActorKind: coffer.ActorUser, ActorID: u.ID, Role: coffer.RoleOwner}, now); err != nil {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, coffer.AuditEvent{Action: coffer.ActionUserSignup, ActorType: coffer.AuditActorUser,
+			ActorID: u.ID, ActorName: u.Email, OrgID: org.ID, Metadata: map[string]any{"organizationName": org.Name}})
 	})
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/store"
@@ -36,6 +37,8 @@ type Service struct {
 	ids   *identity.Service
 	now   func() time.Time
 	opt   Options
+	// Audit records every change, in its transaction.
+	Audit *audit.Log
 }
 
 // Options configure a Service.
@@ -138,7 +141,11 @@ func (s *Service) SetRole(ctx context.Context, orgID, userID, role string) (*cof
 			}
 		}
 		m = &coffer.Membership{ScopeID: orgID, ActorKind: coffer.ActorUser, ActorID: userID, Role: role}
-		return tx.PutMembership(ctx, store.ScopeOrg, m, s.now())
+		if err := tx.PutMembership(ctx, store.ScopeOrg, m, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionMemberUpdate, orgID, map[string]any{"memberType": "user", "memberId": userID,
+			"role": role, "previousRole": cur.Role})
 	})
 	return m, err
 }
@@ -187,8 +194,12 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, userID string) (*coff
 		if err := tx.DeleteMembership(ctx, store.ScopeOrg, orgID, coffer.ActorUser, userID); err != nil {
 			return err
 		}
-		_, err = identity.RevokeTokensTx(ctx, tx, coffer.ActorUser, userID, orgID, "")
-		return err
+		ids, err := identity.RevokeTokensTx(ctx, tx, coffer.ActorUser, userID, orgID, "")
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionMemberRemove, orgID, map[string]any{"memberType": "user", "memberId": userID,
+			"role": cur.Role, "tokensRevoked": len(ids)})
 	})
 	return m, err
 }
@@ -218,7 +229,13 @@ func (s *Service) SetEnforceMFA(ctx context.Context, orgID string, on bool) (*Se
 	if _, _, err := s.requireMember(ctx, orgID, true); err != nil {
 		return nil, err
 	}
-	if err := s.db.InTx(ctx, func(tx *store.Tx) error { return tx.SetOrgEnforceMFA(ctx, orgID, on, s.now()) }); err != nil {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetOrgEnforceMFA(ctx, orgID, on, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, coffer.ActionOrgSettingsUpdate, orgID, map[string]any{"enforceMfa": on})
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.GetSettings(ctx, orgID)

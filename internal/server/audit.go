@@ -45,10 +45,13 @@ func newAudit(cfg *config.Config, log *slog.Logger, db *store.DB, now func() tim
 	return p, nil
 }
 
-// attach gives the services and the API the audit log.
+// attach gives the services and the API the audit log (after the other parts attached theirs).
 func (p *auditParts) attach(a *api.API, az *authz.Authorizer) {
 	a.Audit, a.AuditReader = p.log, &audit.Reader{DB: p.db, Authz: az}
 	a.Secrets.Audit, a.Projects.Audit, a.Identity.Audit = p.log, p.log, p.log
+	if a.Members != nil {
+		a.Members.Audit = p.log
+	}
 }
 
 // registerJobs makes w deliver the HTTP stream and prune past the retention period, once a

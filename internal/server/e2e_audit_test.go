@@ -354,3 +354,45 @@ func TestAuditHTTPStream(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditAccountAndMemberEvents checks the events of users' own account changes and of an
+// organization's members: invitations, sign-out.
+func TestAuditAccountAndMemberEvents(t *testing.T) {
+	servertest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		n := servertest.Start(t, dialect)
+		admin := n.Bootstrap(t)
+		var login struct {
+			AccessToken string `json:"accessToken"`
+		}
+		n.MustDo(t, http.MethodPost, "/api/v1/auth/login", "", map[string]any{"email": admin.Email, "password": admin.Password}).JSON(t, &login)
+		var inv struct {
+			Invitation struct {
+				ID string `json:"id"`
+			} `json:"invitation"`
+		}
+		org := "/api/v1/organizations/" + admin.OrgID
+		n.MustDo(t, http.MethodPost, org+"/invitations", login.AccessToken, map[string]any{"email": "new@example.com", "role": "member"}).JSON(t, &inv)
+		n.MustDo(t, http.MethodDelete, org+"/invitations/"+inv.Invitation.ID, login.AccessToken, nil)
+		n.MustDo(t, http.MethodPost, "/api/v1/auth/logout", login.AccessToken, nil)
+		if err := n.Server.Audit.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		all, _ := auditPage(t, n, admin.Token, "limit=1000")
+		for _, want := range []struct{ action, key, value string }{
+			{"member.invite", "email", "new@example.com"},
+			{"member.invitation_revoke", "invitationId", inv.Invitation.ID},
+			{"user.logout", "", ""},
+			{"user.login", "", ""},
+		} {
+			evs := findEvents(all, want.action)
+			if len(evs) == 0 {
+				t.Errorf("no %s event", want.action)
+				continue
+			}
+			l := evs[0]
+			if l.actorID() != admin.UserID || l.OrgID != admin.OrgID || want.key != "" && l.Event.Metadata[want.key] != want.value {
+				t.Errorf("%s: actor %s org %s metadata %v", want.action, l.actorID(), l.OrgID, l.Event.Metadata)
+			}
+		}
+	})
+}
