@@ -224,14 +224,21 @@ func (s *Service) GetSettings(ctx context.Context, orgID string) (*Settings, err
 }
 
 // SetEnforceMFA turns the organization's MFA requirement on or off. Admins may. From then on, a
-// member without TOTP signs in only to enrol.
+// member without TOTP signs in only to enrol; turning it on signs such members out at once
+// (except the session of the admin doing it).
 func (s *Service) SetEnforceMFA(ctx context.Context, orgID string, on bool) (*Settings, error) {
-	if _, _, err := s.requireMember(ctx, orgID, true); err != nil {
+	a, _, err := s.requireMember(ctx, orgID, true)
+	if err != nil {
 		return nil, err
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.SetOrgEnforceMFA(ctx, orgID, on, s.now()); err != nil {
 			return err
+		}
+		if on {
+			if _, err := signOutMembersWithoutMFA(ctx, tx, orgID, a.TokenID); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, tx, coffer.ActionOrgSettingsUpdate, orgID, map[string]any{"enforceMfa": on})
 	})

@@ -416,12 +416,17 @@ func TestEnforcedMFA(t *testing.T) {
 	servertest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		n, _, admin := usersNode(t, dialect)
 		owner := loginToken(t, n, admin.Email, admin.Password)
+		other := loginToken(t, n, admin.Email, admin.Password)
 		org := "/api/v1/organizations/" + admin.OrgID
 		r := n.Do(t, "PATCH", org, owner, map[string]any{"enforceMfa": true})
 		expectStatus(t, r, http.StatusOK, "enforce MFA")
 		if r.Map(t)["organization"].(map[string]any)["enforceMfa"] != true {
 			t.Fatalf("PATCH answered %s", r.Body)
 		}
+		// Members without TOTP are signed out at once; the admin keeps this session to enrol.
+		expectStatus(t, n.Do(t, "GET", "/api/v1/auth/me", other, nil), http.StatusUnauthorized, "another session without TOTP")
+		expectStatus(t, n.Do(t, "GET", "/api/v1/auth/me", owner, nil), http.StatusOK, "the session that turned enforcement on")
+		expectStatus(t, n.Do(t, "GET", "/api/v1/auth/me", admin.Token, nil), http.StatusOK, "a machine identity's token")
 		// A member without TOTP gets no session, only an enrolment token.
 		m := login(t, n, map[string]any{"email": admin.Email, "password": admin.Password}, http.StatusOK)
 		mfaToken, _ := m["mfaToken"].(string)
