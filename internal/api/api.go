@@ -47,8 +47,13 @@ type Status struct {
 	RedisConfigured bool
 }
 
+// Mux is where Routes registers the routes: an *http.ServeMux, or a recorder (Patterns).
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Routes registers every route of the API on mux.
-func (a *API) Routes(mux *http.ServeMux) {
+func (a *API) Routes(mux Mux) {
 	h := httpserver.Adapter{Log: a.Log}.H
 	// Routes are authenticated by default: an anonymous request gets 401 before its input is
 	// looked at (as Infisical answers). Only the routes registered with public need no bearer.
@@ -107,6 +112,11 @@ func (a *API) Routes(mux *http.ServeMux) {
 	handle("GET /api/v1/projects/{projectId}/tags/{tagId}", a.getTag)
 	handle("PATCH /api/v1/projects/{projectId}/tags/{tagId}", a.updateTag)
 	handle("DELETE /api/v1/projects/{projectId}/tags/{tagId}", a.deleteTag)
+	// Custom project roles (roles.go); their list is GET .../{projectId}/roles, served above.
+	handle("POST /api/v1/projects/{projectId}/roles", a.createRole)
+	handle("GET /api/v1/projects/{projectId}/roles/slug/{roleSlug}", a.getRoleBySlug)
+	handle("PATCH /api/v1/projects/{projectId}/roles/{roleId}", a.updateRole)
+	handle("DELETE /api/v1/projects/{projectId}/roles/{roleId}", a.deleteRole)
 
 	// Projects and environments (deprecated "workspace" paths and current "projects" paths).
 	handle("POST /api/v2/workspace", a.createProject("project"))

@@ -140,14 +140,17 @@ func (a *API) deleteImport(w http.ResponseWriter, r *http.Request) error {
 	return writeImport(w, r, "Successfully deleted secret import", imp, err)
 }
 
-// projectSubresource serves GET /api/v1/projects/slug/{slug} and
-// GET /api/v1/projects/{projectId}/tags, which one ServeMux pattern cannot tell apart.
+// projectSubresource serves GET /api/v1/projects/slug/{slug},
+// GET /api/v1/projects/{projectId}/tags and GET /api/v1/projects/{projectId}/roles, which one
+// ServeMux pattern cannot tell apart.
 func (a *API) projectSubresource(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case r.PathValue("projectId") == "slug":
 		return a.getProjectBySlug(w, r, r.PathValue("sub"))
 	case r.PathValue("sub") == "tags":
 		return a.listTags(w, r)
+	case r.PathValue("sub") == "roles":
+		return a.listRoles(w, r)
 	}
 	return coffer.Errorf(coffer.ENOTFOUND, "Route GET %s not found", r.URL.Path)
 }

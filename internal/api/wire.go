@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/secrets"
 )
 
@@ -263,9 +264,15 @@ type wireRole struct {
 	ID          string `json:"id"`
 	Role        string `json:"role"`
 	IsTemporary bool   `json:"isTemporary"`
+	// CustomRoleSlug names the custom role when Role is "custom", as Infisical answers.
+	CustomRoleSlug string `json:"customRoleSlug,omitempty"`
 }
 
 func toMembership(m *coffer.Membership) wireMembership {
-	return wireMembership{ID: m.ID, ProjectID: m.ScopeID, IdentityID: m.ActorID, Roles: []wireRole{{ID: m.ID, Role: m.Role}},
+	role := wireRole{ID: m.ID, Role: m.Role}
+	if !authz.ValidProjectRole(m.Role) {
+		role.Role, role.CustomRoleSlug = "custom", m.Role
+	}
+	return wireMembership{ID: m.ID, ProjectID: m.ScopeID, IdentityID: m.ActorID, Roles: []wireRole{role},
 		CreatedAt: isoTime(m.CreatedAt), UpdatedAt: isoTime(m.UpdatedAt)}
 }

@@ -5,6 +5,8 @@ package authz
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/cache"
@@ -33,6 +35,7 @@ const (
 	Tags       Subject = "tags"
 	Identities Subject = "identities"
 	Members    Subject = "members"
+	Roles      Subject = "roles" // custom project roles
 	Settings   Subject = "settings"
 	AuditLogs  Subject = "audit-logs" // read only; project admins
 )
@@ -44,15 +47,15 @@ var allActions = []Action{Read, Create, Edit, Delete}
 var roleRules = map[string]map[Subject][]Action{
 	coffer.RoleAdmin: {
 		Secrets: allActions, Folders: allActions, Imports: allActions, Tags: allActions,
-		Identities: allActions, Members: allActions, Settings: allActions, AuditLogs: {Read},
+		Identities: allActions, Members: allActions, Roles: allActions, Settings: allActions, AuditLogs: {Read},
 	},
 	coffer.RoleMember: {
 		Secrets: allActions, Folders: allActions, Imports: allActions, Tags: allActions,
-		Identities: {Read}, Members: {Read}, Settings: {Read},
+		Identities: {Read}, Members: {Read}, Roles: {Read}, Settings: {Read},
 	},
 	coffer.RoleViewer: {
 		Secrets: {Read}, Folders: {Read}, Imports: {Read}, Tags: {Read},
-		Identities: {Read}, Members: {Read}, Settings: {Read},
+		Identities: {Read}, Members: {Read}, Roles: {Read}, Settings: {Read},
 	},
 	coffer.RoleNoAccess: {},
 }
@@ -67,19 +70,77 @@ func ValidProjectRole(role string) bool {
 type Grant struct {
 	Actor   *coffer.Actor
 	Project *coffer.Project
-	Role    string
-	rules   map[Subject][]Action
+	// Role is the name of a built-in role or the slug of a custom role.
+	Role string
+	// RoleID is the custom role's id; "" for a built-in role.
+	RoleID string
+	rules  map[Subject][]Action // a built-in role's
+	policy *Policy              // a custom role's
 }
 
 // Can reports whether the grant allows action on subject in an environment (slug) and secret
-// path. Built-in roles apply to every environment and path; custom roles will narrow them.
+// path. Built-in roles apply to every environment and path; custom roles may narrow them (see
+// rules.go). env and path are "" for subjects of the whole project.
 func (g *Grant) Can(action Action, subject Subject, env, path string) bool {
+	if g.policy != nil {
+		return g.policy.can(action, subject, env, path)
+	}
 	for _, a := range g.rules[subject] {
 		if a == action {
 			return true
 		}
 	}
 	return false
+}
+
+// Key names the rules of the grant uniquely, for caches of what a grant may see: a built-in
+// role's name, or "custom:" and a custom role's id (a change of the role's rules moves the
+// project's revision, which such caches are filed under).
+func (g *Grant) Key() string {
+	if g.RoleID != "" {
+		return "custom:" + g.RoleID
+	}
+	return g.Role
+}
+
+// unconditional reports whether the grant allows action on subject everywhere, with no
+// condition and no denying rule.
+func (g *Grant) unconditional(action Action, subject Subject) bool {
+	if g.policy != nil {
+		return g.policy.unconditional(action, subject)
+	}
+	return slices.Contains(g.rules[subject], action)
+}
+
+// CanConfer reports whether the grant may give a role (a built-in name, or a custom role's
+// compiled policy) to someone, or write those rules into a role: only when it holds every
+// right the role allows, everywhere, itself. So no one raises anyone, themselves included,
+// above their own rights; a project admin may confer anything.
+func (g *Grant) CanConfer(role string, p *Policy) bool {
+	ok := true
+	if p != nil {
+		p.rights(func(s Subject, a Action) bool {
+			ok = g.unconditional(a, s)
+			return ok
+		})
+		return ok
+	}
+	for s, acts := range roleRules[role] {
+		for _, a := range acts {
+			if !g.unconditional(a, s) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// RequireConfer returns EFORBIDDEN unless CanConfer.
+func (g *Grant) RequireConfer(role string, p *Policy) error {
+	if g.CanConfer(role, p) {
+		return nil
+	}
+	return coffer.Errorf(coffer.EFORBIDDEN, "you cannot give role %s: it allows more than you may do yourself", role)
 }
 
 // Require returns EFORBIDDEN unless the grant allows action on subject at env and path.
@@ -105,6 +166,8 @@ type Authorizer struct {
 type cachedRole struct {
 	project *coffer.Project
 	role    string
+	roleID  string
+	policy  *Policy
 	err     error
 }
 
@@ -131,7 +194,7 @@ func (a *Authorizer) Project(ctx context.Context, projectID string) (*Grant, err
 		if c.err != nil {
 			return nil, c.err
 		}
-		return &Grant{Actor: actor, Project: c.project, Role: c.role, rules: roleRules[c.role]}, nil
+		return &Grant{Actor: actor, Project: c.project, Role: c.role, RoleID: c.roleID, rules: roleRules[c.role], policy: c.policy}, nil
 	}
 	// Read from the primary: what is cached must be no older than the revisions it is filed
 	// under, which were read from the primary.
@@ -141,7 +204,7 @@ func (a *Authorizer) Project(ctx context.Context, projectID string) (*Grant, err
 	}
 	c := &cachedRole{err: err}
 	if g != nil {
-		c.project, c.role = g.Project, g.Role
+		c.project, c.role, c.roleID, c.policy = g.Project, g.Role, g.RoleID, g.policy
 	}
 	a.Cache.Put(pe, key, c, 256+int64(len(key)))
 	return g, err
@@ -184,7 +247,22 @@ func (a *Authorizer) grant(ctx context.Context, actor *coffer.Actor, p *coffer.P
 	if role == "" || role == coffer.RoleNoAccess {
 		return nil, coffer.Errorf(coffer.EFORBIDDEN, "you are not a member of project %s", p.ID)
 	}
-	return &Grant{Actor: actor, Project: p, Role: role, rules: roleRules[role]}, nil
+	if ValidProjectRole(role) {
+		return &Grant{Actor: actor, Project: p, Role: role, rules: roleRules[role]}, nil
+	}
+	cr, err := a.DB.FindProjectRoleBySlug(ctx, p.ID, role)
+	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		// A membership naming a role that is gone grants nothing (roles in use are not
+		// deleted, but a slug could be stale in a race).
+		return nil, coffer.Errorf(coffer.EFORBIDDEN, "you are not a member of project %s", p.ID)
+	} else if err != nil {
+		return nil, err
+	}
+	pol, err := Compile(cr.Permissions)
+	if err != nil {
+		return nil, fmt.Errorf("role %s of project %s: %w", cr.ID, p.ID, err)
+	}
+	return &Grant{Actor: actor, Project: p, Role: cr.Slug, RoleID: cr.ID, policy: pol}, nil
 }
 
 // projectRole is the actor's role in the project: organization owners and admins are admins

@@ -200,7 +200,7 @@ func decodeListing(b []byte) (*cachedListing, bool) {
 func listKey(in ListInput, l *located, variant string) string {
 	var b strings.Builder
 	b.Grow(128)
-	for _, part := range []string{"list", variant, l.env.Slug, l.path, l.grant.Role,
+	for _, part := range []string{"list", variant, l.env.Slug, l.path, l.grant.Key(),
 		strconv.FormatBool(in.Recursive), strconv.FormatBool(in.Expand), strconv.FormatBool(in.IncludeImports),
 		strconv.Itoa(int(in.Personal)), strings.Join(in.TagSlugs, ",")} {
 		b.WriteString(part)

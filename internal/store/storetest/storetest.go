@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"TxIsAllOrNothing", testTxAllOrNothing},
 		{"TxPanicRollsBack", testTxPanic},
 		{"Tags", testTags},
+		{"ProjectRoles", testProjectRoles},
 		{"SecretImports", testSecretImports},
 		{"Identities", testIdentities},
 		{"UniversalAuth", testUniversalAuth},
