@@ -113,10 +113,17 @@ func (a *API) Routes(mux Mux) {
 	handle("PATCH /api/v1/projects/{projectId}/tags/{tagId}", a.updateTag)
 	handle("DELETE /api/v1/projects/{projectId}/tags/{tagId}", a.deleteTag)
 	// Custom project roles (roles.go); their list is GET .../{projectId}/roles, served above.
+	// Infisical's Terraform provider uses the v2 "workspace" mount and the lookup by id.
 	handle("POST /api/v1/projects/{projectId}/roles", a.createRole)
 	handle("GET /api/v1/projects/{projectId}/roles/slug/{roleSlug}", a.getRoleBySlug)
 	handle("PATCH /api/v1/projects/{projectId}/roles/{roleId}", a.updateRole)
 	handle("DELETE /api/v1/projects/{projectId}/roles/{roleId}", a.deleteRole)
+	handle("GET /api/v1/projects/roles/{roleId}", a.getRole)
+	handle("GET /api/v2/workspace/{projectId}/roles", a.listRoles)
+	handle("POST /api/v2/workspace/{projectId}/roles", a.createRole)
+	handle("GET /api/v2/workspace/{projectId}/roles/slug/{roleSlug}", a.getRoleBySlug)
+	handle("PATCH /api/v2/workspace/{projectId}/roles/{roleId}", a.updateRole)
+	handle("DELETE /api/v2/workspace/{projectId}/roles/{roleId}", a.deleteRole)
 
 	// Projects and environments (deprecated "workspace" paths and current "projects" paths).
 	handle("POST /api/v2/workspace", a.createProject("project"))

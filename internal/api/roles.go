@@ -9,7 +9,8 @@ import (
 	"github.com/cofferhq/coffer/internal/projects"
 )
 
-// Custom project roles, at Infisical's paths: /api/v1/projects/{projectId}/roles.
+// Custom project roles, at Infisical's paths: /api/v1/projects/{projectId}/roles and
+// /api/v2/workspace/{projectId}/roles.
 
 type wireProjectRole struct {
 	ID          string              `json:"id"`
@@ -74,6 +75,11 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) getRoleBySlug(w http.ResponseWriter, r *http.Request) error {
 	role, err := a.Projects.FindRoleBySlug(r.Context(), r.PathValue("projectId"), r.PathValue("roleSlug"))
+	return writeRole(w, r, role, err)
+}
+
+func (a *API) getRole(w http.ResponseWriter, r *http.Request) error {
+	role, err := a.Projects.FindRole(r.Context(), r.PathValue("roleId"))
 	return writeRole(w, r, role, err)
 }
 

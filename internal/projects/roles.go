@@ -82,6 +82,23 @@ func (s *Service) FindRoleBySlug(ctx context.Context, projectID, slug string) (*
 	return r, err
 }
 
+// FindRole returns a custom role by id, of any project the actor may read the roles of; a
+// role of another project is ENOTFOUND to anyone else.
+func (s *Service) FindRole(ctx context.Context, roleID string) (*coffer.ProjectRole, error) {
+	r, err := s.db.FindProjectRoleByID(ctx, roleID)
+	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		return nil, coffer.Errorf(coffer.ENOTFOUND, "role %s not found", roleID)
+	} else if err != nil {
+		return nil, err
+	}
+	if _, err := s.grant(ctx, r.ProjectID, authz.Read, authz.Roles); coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		return nil, coffer.Errorf(coffer.ENOTFOUND, "role %s not found", roleID)
+	} else if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // UpdateRole changes a custom role. A new slug moves the memberships that hold the role with
 // it. The actor needs edit on roles and must hold every right of the role, before and after.
 func (s *Service) UpdateRole(ctx context.Context, projectID, roleID string, in RoleInput) (*coffer.ProjectRole, error) {

@@ -112,7 +112,8 @@ type axFixture struct {
 	FolderUpd, FolderDel     string
 	ImportUpd, ImportDel     string
 	TagGet, TagUpd, TagDel   string
-	RoleUpd, RoleDel         string
+	RoleGet, RoleUpd         string
+	RoleDel, RoleDel2        string
 	Target                   string // an identity whose membership the routes change
 	n                        *servertest.Node
 	adminToken               string
@@ -131,9 +132,10 @@ func axNewFixture(t *testing.T, n *servertest.Node, admin *servertest.Admin, nam
 
 	roleID := func(m map[string]any) string { return m["role"].(map[string]any)["id"].(string) }
 	roles := "/api/v1/projects/" + f.P + "/roles"
-	do(http.MethodPost, roles, map[string]any{"slug": "rget", "name": "Role Get", "permissions": []map[string]any{{"subject": "secrets", "action": "read"}}})
+	f.RoleGet = roleID(do(http.MethodPost, roles, map[string]any{"slug": "rget", "name": "Role Get", "permissions": []map[string]any{{"subject": "secrets", "action": "read"}}}))
 	f.RoleUpd = roleID(do(http.MethodPost, roles, map[string]any{"slug": "rupd", "name": "Role Upd", "permissions": []map[string]any{{"subject": "tags", "action": "read"}}}))
 	f.RoleDel = roleID(do(http.MethodPost, roles, map[string]any{"slug": "rdel", "name": "Role Del", "permissions": []map[string]any{{"subject": "tags", "action": "read"}}}))
+	f.RoleDel2 = roleID(do(http.MethodPost, roles, map[string]any{"slug": "rdel2", "name": "Role Del 2", "permissions": []map[string]any{{"subject": "tags", "action": "read"}}}))
 	for _, pid := range []string{f.P, f.P2} {
 		do(http.MethodPost, "/api/v1/projects/"+pid+"/roles", map[string]any{"slug": axCustomSlug, "name": "Dev app", "description": "dev, /app/**",
 			"permissions": axRawJSON(axCustomPermissions)})
@@ -291,6 +293,7 @@ func axRoutes() []axRoute {
 		sub    = "/api/v1/projects/{projectId}/{sub}"
 		tagOne = "/api/v1/projects/{projectId}/tags/{tagId}"
 		roleID = "/api/v1/projects/{projectId}/roles/{roleId}"
+		roles2 = "/api/v2/workspace/{projectId}/roles"
 		im     = "/api/v2/workspace/{projectId}/identity-memberships/{identityId}"
 	)
 	return []axRoute{
@@ -348,6 +351,12 @@ func axRoutes() []axRoute {
 		{"role create", "POST /api/v1/projects/{projectId}/roles", "POST", path("/api/v1/projects/%s/roles", P), fixed(map[string]any{"slug": "rnew", "name": "New", "permissions": perms}), C, authz.Roles, "", "", 0},
 		{"role update", "PATCH " + roleID, "PATCH", path("/api/v1/projects/%s/roles/%s", P, func(f *axFixture) string { return f.RoleUpd }), fixed(map[string]any{"name": "Role Upd 2", "permissions": perms}), E, authz.Roles, "", "", 0},
 		{"role delete", "DELETE " + roleID, "DELETE", path("/api/v1/projects/%s/roles/%s", P, func(f *axFixture) string { return f.RoleDel }), none, D, authz.Roles, "", "", 0},
+		{"role get by id", "GET /api/v1/projects/roles/{roleId}", "GET", path("/api/v1/projects/roles/%s", func(f *axFixture) string { return f.RoleGet }), none, R, authz.Roles, "", "", 0},
+		{"v2 roles list", "GET " + roles2, "GET", path("/api/v2/workspace/%s/roles", P), none, R, authz.Roles, "", "", 0},
+		{"v2 role get by slug", "GET " + roles2 + "/slug/{roleSlug}", "GET", path("/api/v2/workspace/%s/roles/slug/rget", P), none, R, authz.Roles, "", "", 0},
+		{"v2 role create", "POST " + roles2, "POST", path("/api/v2/workspace/%s/roles", P), fixed(map[string]any{"slug": "rnew2", "name": "New 2", "permissions": perms}), C, authz.Roles, "", "", 0},
+		{"v2 role update", "PATCH " + roles2 + "/{roleId}", "PATCH", path("/api/v2/workspace/%s/roles/%s", P, func(f *axFixture) string { return f.RoleUpd }), fixed(map[string]any{"description": "v2"}), E, authz.Roles, "", "", 0},
+		{"v2 role delete", "DELETE " + roles2 + "/{roleId}", "DELETE", path("/api/v2/workspace/%s/roles/%s", P, func(f *axFixture) string { return f.RoleDel2 }), none, D, authz.Roles, "", "", 0},
 		// Project reads and the project's audit log.
 		{"workspace get", "GET /api/v1/workspace/{id}", "GET", path("/api/v1/workspace/%s", P), none, R, authz.Settings, "", "", 0},
 		{"project get", "GET /api/v1/projects/{id}", "GET", path("/api/v1/projects/%s", P), none, R, authz.Settings, "", "", 0},

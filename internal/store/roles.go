@@ -42,6 +42,11 @@ func (c conn) FindProjectRole(ctx context.Context, projectID, id string) (*coffe
 	return c.findProjectRole(ctx, `project_id = ? AND id = ?`, projectID, id)
 }
 
+// FindProjectRoleByID returns a custom role by id, whatever its project.
+func (c conn) FindProjectRoleByID(ctx context.Context, id string) (*coffer.ProjectRole, error) {
+	return c.findProjectRole(ctx, `id = ?`, id)
+}
+
 // FindProjectRoleBySlug returns a custom role of a project by slug.
 func (c conn) FindProjectRoleBySlug(ctx context.Context, projectID, slug string) (*coffer.ProjectRole, error) {
 	return c.findProjectRole(ctx, `project_id = ? AND slug = ?`, projectID, slug)
