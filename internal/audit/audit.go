@@ -45,6 +45,9 @@ type Options struct {
 	// StreamJobs, when set, makes every append enqueue (in the same transaction) a job of kind
 	// StreamJobKind that delivers the events to an HTTP endpoint.
 	StreamJobs bool
+	// CoalesceReads merges the machine reads of one flush that repeat one another exactly into
+	// one event counting them (see coalesce).
+	CoalesceReads bool
 }
 
 // Log records audit events. A nil *Log records nothing (for tests of other packages).

@@ -162,6 +162,9 @@ func (l *Log) writeBatch(batch []*coffer.AuditEvent) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	if l.opt.CoalesceReads {
+		batch = coalesce(batch)
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

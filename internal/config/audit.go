@@ -27,6 +27,9 @@ func auditOptions() []Option {
 		durationOption("COFFER_AUDIT_FLUSH_INTERVAL", "audit-flush-interval", "100ms",
 			"Longest a buffered audit event (a machine's secret read, a failed sign-in, a denial) waits before it is written (1ms to 10s); a crash loses at most that much.",
 			func(c *Config) *time.Duration { return &c.AuditFlushInterval }).withCheck(checkAuditFlushInterval),
+		boolOption("COFFER_AUDIT_COALESCE_READS", "audit-coalesce-reads", "true",
+			"Record the machine reads of one flush interval that repeat one another exactly (same identity, IP, user agent, scope and keys) as one event with a count and the first and last request ids; false records one event per read.",
+			func(c *Config) *bool { return &c.AuditCoalesceReads }),
 	}
 }
 

@@ -69,6 +69,7 @@ type Config struct {
 	AuditStreamHeader  string        // secret; "Name: value" sent with each POST to AuditStreamURL
 	AuditRetention     time.Duration // events older are pruned; 0 keeps them forever
 	AuditFlushInterval time.Duration // longest a buffered event waits; 0: the default
+	AuditCoalesceReads bool          // merge a flush's identical machine reads into one counted event
 
 	// Background jobs and metrics (see jobs.go).
 	JobsConcurrency int64  // jobs run at once on this node

@@ -29,7 +29,8 @@ type auditParts struct {
 // newAudit opens the stream file and starts the audit log's appender.
 func newAudit(cfg *config.Config, log *slog.Logger, db *store.DB, now func() time.Time) (*auditParts, error) {
 	p := &auditParts{db: db, retention: cfg.AuditRetention, now: now}
-	opt := audit.Options{FlushInterval: cfg.AuditFlushInterval, Log: log, Now: now, StreamJobs: cfg.AuditStreamURL != ""}
+	opt := audit.Options{FlushInterval: cfg.AuditFlushInterval, Log: log, Now: now, StreamJobs: cfg.AuditStreamURL != "",
+		CoalesceReads: cfg.AuditCoalesceReads}
 	if cfg.AuditStreamFile != "" {
 		s, err := audit.OpenStream(cfg.AuditStreamFile, os.Stdout, log)
 		if err != nil {
