@@ -49,8 +49,10 @@ const (
 	ActionClientSecretRevoke   = "identity.client_secret.revoke"
 	ActionIdentityLogin        = "identity.login"
 	ActionIdentityLoginFailed  = "identity.login_failed"
+	ActionIdentityLoginLimited = "identity.login_rate_limited" // refused by the brute-force limits
 	ActionUserLogin            = "user.login"
 	ActionUserLoginFailed      = "user.login_failed"
+	ActionUserLoginLimited     = "user.login_rate_limited" // refused by the brute-force limits
 	ActionTokenRenew           = "token.renew"
 	ActionTokenRevoke          = "token.revoke"
 	ActionBootstrap            = "instance.bootstrap"

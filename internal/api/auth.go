@@ -77,7 +77,9 @@ func (a *API) passwordLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := httpserver.DecodeJSON(r, &b); err != nil {
 		return err
 	}
-	iss, err := a.Identity.LoginPassword(r.Context(), b.Email, b.Password)
+	in := loginInput(r) // the client address and user agent, for the limits and the audit log
+	in.Email, in.Password = b.Email, b.Password
+	iss, err := a.Identity.LoginPassword(r.Context(), in)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,12 @@ type Config struct {
 	SMTPFrom          string
 	SMTPTLS           string // starttls, implicit or none
 
+	// Brute-force limits on sign-in (see ratelimit.go).
+	RateLimitLoginPerIP        int64         // user sign-in attempts per IP per minute; 0: off
+	RateLimitMachineLoginPerIP int64         // universal-auth logins per IP per minute; 0: off
+	LockoutFailures            int64         // failures on one account that lock it out; 0: off
+	LockoutDuration            time.Duration // failures are counted, and a lockout lasts, this long
+
 	// The audit log (see audit.go).
 	AuditStreamFile    string        // JSON lines of this node's events: a file, or "-" for stdout; "" none
 	AuditStreamURL     string        // http(s) endpoint that receives JSON lines through the job table; "" none

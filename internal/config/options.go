@@ -99,7 +99,7 @@ func table() []Option {
 		stringOption("COFFER_PROXY_PROTOCOL", "proxy-protocol", "off",
 			"PROXY protocol v1/v2 on the listeners (an NLB): off, on (every connection must start with a header) or optional (a header is used if present; needs COFFER_TRUSTED_PROXIES).",
 			func(c *Config) *string { return &c.ProxyProtocol }).withCheck(checkProxyProtocol),
-	}, append(append(append(usersOptions(), auditOptions()...), jobsOptions()...), redisOptions()...)...)
+	}, append(append(append(append(usersOptions(), rateLimitOptions()...), auditOptions()...), jobsOptions()...), redisOptions()...)...)
 }
 
 func stringOption(env, flag, def, desc string, field func(*Config) *string) Option {

@@ -2,8 +2,11 @@ package identity
 
 import (
 	"context"
+	"math"
+	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/ratelimit"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
@@ -31,6 +34,10 @@ func (s *Service) auditLoginFailure(ctx context.Context, clientID string, err er
 	if coffer.ErrorCode(err) == coffer.EFORBIDDEN {
 		ev.Outcome = coffer.OutcomeDenied
 	}
+	if r := ratelimit.AsRefusal(err); r != nil {
+		ev.Action, ev.Outcome = coffer.ActionIdentityLoginLimited, coffer.OutcomeDenied
+		ev.Metadata["limit"], ev.Metadata["retryAfterSeconds"] = r.Limit, retrySeconds(r.After)
+	}
 	s.Audit.Enqueue(ctx, ev) //nolint:errcheck // Enqueue logs a failure; the login has failed already
 }
 
@@ -52,6 +59,13 @@ func (s *Service) auditSignIn(ctx context.Context, e SignInEvent) {
 	case "failure":
 		ev.Action, ev.Outcome = coffer.ActionUserLoginFailed, coffer.OutcomeFailure
 		ev.Metadata["reason"] = e.Reason
+	case "rate-limited": // filed under the account when there is one, like a failure
+		ev.Action, ev.Outcome = coffer.ActionUserLoginLimited, coffer.OutcomeDenied
+		ev.Metadata["limit"], ev.Metadata["retryAfterSeconds"] = e.Reason, retrySeconds(e.RetryAfter)
+		if u, err := s.db.FindUserByEmail(ctx, e.Email); err == nil {
+			e.UserID = u.ID
+			ev.ActorID = u.ID
+		}
 	default:
 		return
 	}
@@ -85,3 +99,6 @@ func (s *Service) recordUser(ctx context.Context, tx *store.Tx, action, userID s
 	}
 	return s.Audit.Record(ctx, tx, ev)
 }
+
+// retrySeconds is a refusal's wait as the Retry-After header says it: whole seconds, at least 1.
+func retrySeconds(d time.Duration) int64 { return max(int64(math.Ceil(d.Seconds())), 1) }

@@ -17,6 +17,7 @@ import (
 	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/cache"
+	"github.com/cofferhq/coffer/internal/ratelimit"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
@@ -36,6 +37,8 @@ type Service struct {
 	// Audit records every change, sign-in and failed sign-in.
 	Audit *audit.Log
 	users Users // user sign-in settings (see ConfigureUsers)
+	// userLogins and machineLogins limit sign-in attempts (see LimitLogins); nil: no limit.
+	userLogins, machineLogins *ratelimit.Login
 }
 
 // UseCache makes Authenticate keep token records in c (see internal/cache). Call it before use.
@@ -81,11 +84,23 @@ var errBadCredentials = coffer.Errorf(coffer.EUNAUTHORIZED, "Invalid credentials
 
 // Login exchanges a universal-auth client id and secret for an access token. ip is the client
 // address; the VPC endpoint the request came through is read from ctx
-// (coffer.VPCEndpointIDFromContext). Both must be trusted by the identity.
+// (coffer.VPCEndpointIDFromContext). Both must be trusted by the identity. Too many attempts
+// from ip, or a client id locked out after failures, get a *ratelimit.Refusal (ERATELIMIT)
+// before the secret is looked at, whether the client id exists or not.
 func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip netip.Addr) (_ *Issued, err error) {
-	defer func() { s.auditLoginFailure(ctx, clientID, err) }()
+	limited := false
+	defer func() {
+		if !limited {
+			s.countLogin(ctx, clientID, err)
+		}
+		s.auditLoginFailure(ctx, clientID, err)
+	}()
 	if clientID == "" || clientSecret == "" {
 		return nil, coffer.Errorf(coffer.EVALIDATION, "clientId and clientSecret are required")
+	}
+	if err := s.machineLogins.Allow(ctx, ip, clientID); err != nil {
+		limited = true
+		return nil, err
 	}
 	ua, err := s.db.FindUniversalAuthByClientID(ctx, clientID)
 	if coffer.ErrorCode(err) == coffer.ENOTFOUND {

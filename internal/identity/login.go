@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/ratelimit"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
@@ -45,13 +46,25 @@ var errBadCode = coffer.Errorf(coffer.EUNAUTHORIZED, "Invalid two-factor code")
 
 // SignIn checks a user's e-mail, password and second factor and opens a session in the user's
 // first organization. An unknown e-mail and a wrong password take the same time (one argon2id
-// hash) and give the same answer.
+// hash) and give the same answer. Too many attempts from the client address, or an e-mail
+// locked out after failures (known or not), get a *ratelimit.Refusal (ERATELIMIT) before any
+// hash is computed.
 func (s *Service) SignIn(ctx context.Context, in LoginInput) (*LoginResult, error) {
 	if in.Email == "" || in.Password == "" {
 		return nil, coffer.Errorf(coffer.EVALIDATION, "email and password are required")
 	}
 	ev := SignInEvent{Email: NormalizeEmail(in.Email), IP: in.IP, UserAgent: in.UserAgent, Outcome: "failure"}
-	defer func() { s.signInEvent(ctx, ev) }()
+	defer func() {
+		s.countSignIn(ctx, ev)
+		s.signInEvent(ctx, ev)
+	}()
+	if err := s.userLogins.Allow(ctx, in.IP, ev.Email); err != nil {
+		ev.Outcome = "rate-limited"
+		if r := ratelimit.AsRefusal(err); r != nil {
+			ev.Reason, ev.RetryAfter = r.Limit, r.After
+		}
+		return nil, err
+	}
 	params := s.PasswordParams()
 	u, err := s.db.FindUserByEmail(ctx, ev.Email)
 	if coffer.ErrorCode(err) == coffer.ENOTFOUND {

@@ -10,10 +10,11 @@ import (
 // NormalizeEmail returns the canonical form of an e-mail address (trimmed, lowercased).
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// LoginPassword is SignIn without a second factor, IP or user agent (a user with TOTP gets
-// EUNAUTHORIZED asking for the code).
-func (s *Service) LoginPassword(ctx context.Context, email, password string) (*Issued, error) {
-	res, err := s.SignIn(ctx, LoginInput{Email: email, Password: password})
+// LoginPassword is SignIn without a second factor (a user with TOTP gets EUNAUTHORIZED asking
+// for the code); in.TOTPCode is ignored.
+func (s *Service) LoginPassword(ctx context.Context, in LoginInput) (*Issued, error) {
+	in.TOTPCode = ""
+	res, err := s.SignIn(ctx, in)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/store"
 )
@@ -32,10 +33,13 @@ type SignInEvent struct {
 	TokenID   string // the session issued, when one was
 	IP        netip.Addr
 	UserAgent string
-	// Outcome is "success", "failure" (wrong password, wrong or replayed code), "mfa-required" or
-	// "mfa-enrollment-required".
+	// Outcome is "success", "failure" (wrong password, wrong or replayed code), "mfa-required",
+	// "mfa-enrollment-required" or "rate-limited" (refused before any check; see LimitLogins).
 	Outcome string
-	Reason  string // for a failure: "password", "totp", "no-organization"
+	// Reason is, for a failure: "password", "totp", "no-organization"; for a refusal the limit
+	// (ratelimit.LimitIP or LimitAccount).
+	Reason     string
+	RetryAfter time.Duration // of a refusal
 }
 
 // Sealer seals small values that belong to no project (internal/keyring.Keyring).

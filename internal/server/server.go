@@ -113,6 +113,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if rc != nil {
 		secretsSvc.UseSharedCache(rc)
 	}
+	ids.LimitLogins(newLoginLimits(cfg, rc, now, log)) // see ratelimit.go
 	a := &api.API{
 		Log:      log,
 		Secrets:  secretsSvc,

@@ -43,6 +43,7 @@ type Node struct {
 	DSN     string
 	Server  *server.Server
 	logs    *syncBuffer
+	opt     server.Options
 }
 
 // Start starts a node on a fresh database of the dialect; it stops in t.Cleanup.
@@ -55,6 +56,13 @@ func Start(t testing.TB, dialect string) *Node {
 // node starts.
 func StartWith(t testing.TB, dialect string, configure func(*config.Config)) *Node {
 	t.Helper()
+	return StartOptions(t, dialect, configure, server.Options{})
+}
+
+// StartOptions is StartWith with the server's test options (a clock). Peers started from the
+// node get the same options.
+func StartOptions(t testing.TB, dialect string, configure func(*config.Config), opt server.Options) *Node {
+	t.Helper()
 	// Production's defaults (every setting's table default), then what a test node needs.
 	cfg, err := config.Load(nil, nil)
 	if err != nil {
@@ -62,6 +70,9 @@ func StartWith(t testing.TB, dialect string, configure func(*config.Config)) *No
 	}
 	cfg.Listen, cfg.LogLevel, cfg.MaxBodyBytes, cfg.ShutdownTimeout, cfg.DataDir = "127.0.0.1:0", "debug", 1<<20, 5*time.Second, t.TempDir()
 	cfg.ShutdownDrain = 0 // tests of draining set it through StartWith
+	// Every test signs in from 127.0.0.1, many times a minute: no per-IP limit, except in the
+	// tests of the limits, which set it (lockout stays on: no test fails 5 times in a row).
+	cfg.RateLimitLoginPerIP, cfg.RateLimitMachineLoginPerIP = 0, 0
 	k, err := keyring.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +90,7 @@ func StartWith(t testing.TB, dialect string, configure func(*config.Config)) *No
 	if configure != nil {
 		configure(cfg)
 	}
-	return startConfig(t, dialect, cfg)
+	return startConfig(t, dialect, cfg, opt)
 }
 
 // StartPeer starts another node on n's database, with n's keys: a second task of the same
@@ -87,10 +98,10 @@ func StartWith(t testing.TB, dialect string, configure func(*config.Config)) *No
 func (n *Node) StartPeer(t testing.TB) *Node {
 	t.Helper()
 	cfg := *n.Server.Config
-	return startConfig(t, n.Dialect, &cfg)
+	return startConfig(t, n.Dialect, &cfg, n.opt)
 }
 
-func startConfig(t testing.TB, dialect string, cfg *config.Config) *Node {
+func startConfig(t testing.TB, dialect string, cfg *config.Config, opt server.Options) *Node {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -98,7 +109,7 @@ func startConfig(t testing.TB, dialect string, cfg *config.Config) *Node {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, log, server.Options{})
+	srv, err := server.New(ctx, cfg, log, opt)
 	if err != nil {
 		cancel()
 		t.Fatalf("start node: %v", err)
@@ -111,7 +122,7 @@ func startConfig(t testing.TB, dialect string, cfg *config.Config) *Node {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	_, dsn := cfg.DatabaseDSN()
-	n := &Node{URL: "http://" + ln.Addr().String(), Dialect: dialect, DSN: dsn, Server: srv, logs: logs}
+	n := &Node{URL: "http://" + ln.Addr().String(), Dialect: dialect, DSN: dsn, Server: srv, logs: logs, opt: opt}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -1,0 +1,265 @@
+package ratelimit
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/redisconn"
+	"github.com/cofferhq/coffer/internal/testenv"
+	"github.com/redis/go-redis/v9"
+)
+
+var (
+	ipA = netip.MustParseAddr("192.0.2.1")
+	ipB = netip.MustParseAddr("198.51.100.7")
+)
+
+// backend is a Limiter to run the policy tests on.
+type backend struct {
+	name string
+	new  func(t *testing.T) (Limiter, *clock) // clock: nil when time is real
+}
+
+func backends() []backend {
+	return []backend{
+		{"memory", func(t *testing.T) (Limiter, *clock) {
+			c := newClock()
+			return Fallback{Local: NewMemory(1000, c.Now)}, c
+		}},
+		{"redis", func(t *testing.T) (Limiter, *clock) {
+			return Fallback{Shared: Redis{C: newRedisClient(t, testenv.RedisURL(t))}, Local: NewMemory(1000, nil)}, nil
+		}},
+	}
+}
+
+func newRedisClient(t *testing.T, url string) *redisconn.Client {
+	t.Helper()
+	c, err := redisconn.New(redisconn.Options{URL: url}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func newLogin(lim Limiter) *Login {
+	return &Login{Limiter: lim, Scope: "user", PerIP: 100, Failures: 5, Lockout: 15 * time.Minute,
+		KeySalt: []byte("salt"), Log: slog.New(slog.DiscardHandler)}
+}
+
+// wantRefusal checks that err is a 429 refusal of the given limit with a wait in (0, most].
+func wantRefusal(t *testing.T, err error, limit string, most time.Duration) *Refusal {
+	t.Helper()
+	r := AsRefusal(err)
+	if r == nil {
+		t.Fatalf("got %v, want a %s refusal", err, limit)
+	}
+	if coffer.ErrorCode(err) != coffer.ERATELIMIT || r.Limit != limit || r.After <= 0 || r.After > most {
+		t.Fatalf("refusal = code %s, limit %s, after %v; want %s, %s, in (0, %v]", coffer.ErrorCode(err), r.Limit, r.After,
+			coffer.ERATELIMIT, limit, most)
+	}
+	return r
+}
+
+func TestLoginLockout(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			lim, _ := b.new(t)
+			l := newLogin(lim)
+			// Four failures and a success: the count starts again.
+			for range 4 {
+				l.Failed(ctx, "alice@example.com")
+			}
+			l.Succeeded(ctx, "alice@example.com")
+			for range 4 {
+				l.Failed(ctx, "alice@example.com")
+			}
+			if err := l.Allow(ctx, ipA, "alice@example.com"); err != nil {
+				t.Fatalf("after 4 failures since the last success: %v", err)
+			}
+			// The fifth failure locks the account, from every address; an unknown account
+			// locked alike gets the same message.
+			l.Failed(ctx, "alice@example.com")
+			known := wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, 15*time.Minute)
+			wantRefusal(t, l.Allow(ctx, ipB, "alice@example.com"), LimitAccount, 15*time.Minute)
+			for range 5 {
+				l.Failed(ctx, "nobody@example.com")
+			}
+			unknown := wantRefusal(t, l.Allow(ctx, ipB, "nobody@example.com"), LimitAccount, 15*time.Minute)
+			if coffer.ErrorMessage(known) != coffer.ErrorMessage(unknown) {
+				t.Errorf("messages differ: %q and %q", coffer.ErrorMessage(known), coffer.ErrorMessage(unknown))
+			}
+			if msg := coffer.ErrorMessage(known); strings.Contains(msg, "alice") || !strings.Contains(msg, "15 minutes") {
+				t.Errorf("message %q: want the limit named and no account", msg)
+			}
+			// Other accounts and other scopes are not affected.
+			if err := l.Allow(ctx, ipA, "bob@example.com"); err != nil {
+				t.Errorf("another account: %v", err)
+			}
+			other := newLogin(lim)
+			other.Scope = "identity"
+			if err := other.Allow(ctx, ipA, "alice@example.com"); err != nil {
+				t.Errorf("the same name in another scope: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoginLockoutEnds(t *testing.T) {
+	ctx := context.Background()
+	t.Run("memory", func(t *testing.T) {
+		c := newClock()
+		l := newLogin(Fallback{Local: NewMemory(1000, c.Now)})
+		for range 5 {
+			l.Failed(ctx, "alice@example.com")
+		}
+		wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, 15*time.Minute)
+		c.Advance(15*time.Minute - time.Second)
+		wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, time.Second)
+		c.Advance(time.Second)
+		if err := l.Allow(ctx, ipA, "alice@example.com"); err != nil {
+			t.Fatalf("after the lockout: %v", err)
+		}
+		// Counting starts afresh: one more failure does not lock again.
+		l.Failed(ctx, "alice@example.com")
+		if err := l.Allow(ctx, ipA, "alice@example.com"); err != nil {
+			t.Fatalf("one failure after the lockout: %v", err)
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		// Redis keeps real time: a lockout of one second, waited out.
+		l := newLogin(Redis{C: newRedisClient(t, testenv.RedisURL(t))})
+		l.Lockout = time.Second
+		for range 5 {
+			l.Failed(ctx, "alice@example.com")
+		}
+		r := wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, time.Second)
+		time.Sleep(r.After + 50*time.Millisecond)
+		if err := l.Allow(ctx, ipA, "alice@example.com"); err != nil {
+			t.Fatalf("after the lockout: %v", err)
+		}
+	})
+}
+
+func TestLoginPerIP(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			lim, _ := b.new(t)
+			l := newLogin(lim)
+			l.PerIP = 3
+			for i, acct := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+				if err := l.Allow(ctx, ipA, acct); err != nil {
+					t.Fatalf("attempt %d: %v", i+1, err)
+				}
+			}
+			r := wantRefusal(t, l.Allow(ctx, ipA, "d@example.com"), LimitIP, time.Minute)
+			if msg := coffer.ErrorMessage(r); !strings.Contains(msg, "at most 3 per 1 minute") {
+				t.Errorf("message %q does not name the limit", msg)
+			}
+			if err := l.Allow(ctx, ipB, "d@example.com"); err != nil {
+				t.Errorf("another address: %v", err)
+			}
+			// IPv6: one /64 is one address.
+			v6a, v6b := netip.MustParseAddr("2001:db8:1:2::1"), netip.MustParseAddr("2001:db8:1:2:ffff::9")
+			for range 3 {
+				l.Allow(ctx, v6a, "e@example.com")
+			}
+			wantRefusal(t, l.Allow(ctx, v6b, "e@example.com"), LimitIP, time.Minute)
+			if err := l.Allow(ctx, netip.MustParseAddr("2001:db8:1:3::1"), "e@example.com"); err != nil {
+				t.Errorf("another /64: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoginPerIPWindow(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	l := newLogin(Fallback{Local: NewMemory(1000, c.Now)})
+	l.PerIP = 2
+	l.Allow(ctx, ipA, "a")
+	l.Allow(ctx, ipA, "a")
+	wantRefusal(t, l.Allow(ctx, ipA, "a"), LimitIP, time.Minute)
+	c.Advance(time.Minute)
+	if err := l.Allow(ctx, ipA, "a"); err != nil {
+		t.Fatalf("in the next window: %v", err)
+	}
+}
+
+func TestNilLoginAllows(t *testing.T) {
+	var l *Login
+	ctx := context.Background()
+	l.Failed(ctx, "a")
+	l.Succeeded(ctx, "a")
+	if err := l.Allow(ctx, ipA, "a"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRedisDown: with Redis stopped the limits hold in process, counts made before it stopped
+// included, and nothing returns an error; with Redis back, a lockout made meanwhile holds.
+func TestRedisDown(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.StartRedis(t)
+	l := newLogin(Fallback{Shared: Redis{C: newRedisClient(t, srv.URL())}, Local: NewMemory(1000, nil)})
+	l.PerIP = 4
+	for range 2 {
+		l.Failed(ctx, "alice@example.com")
+	}
+	srv.Stop()
+	for range 3 {
+		l.Failed(ctx, "alice@example.com")
+	}
+	wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, 15*time.Minute)
+	for range 4 {
+		l.Allow(ctx, ipB, "x")
+	}
+	wantRefusal(t, l.Allow(ctx, ipB, "x"), LimitIP, time.Minute)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Redis lost its data (a restart); the lockout made meanwhile is still in process.
+	deadline := time.Now().Add(10 * time.Second)
+	for l.Limiter.(Fallback).Shared.(Redis).C.Ping(ctx) != nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, 15*time.Minute)
+}
+
+// TestKeysHoldNoSecret: what reaches Redis names neither the account nor the address.
+func TestKeysHoldNoSecret(t *testing.T) {
+	ctx := context.Background()
+	url := testenv.RedisURL(t)
+	l := newLogin(Redis{C: newRedisClient(t, url)})
+	l.Failed(ctx, "alice@example.com")
+	l.Allow(ctx, ipA, "alice@example.com")
+	for range 5 {
+		l.Failed(ctx, "bob@example.com")
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := redis.NewClient(opt)
+	defer raw.Close()
+	keys, err := raw.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) < 3 { // ip, alice's failures, bob's lock
+		t.Fatalf("keys %v: want at least 3", keys)
+	}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, redisPrefix+"login:user:") || strings.Contains(k, "alice") || strings.Contains(k, "bob") ||
+			strings.Contains(k, "example") || strings.Contains(k, ipA.String()) {
+			t.Errorf("key %q names what it counts", k)
+		}
+	}
+}
