@@ -1,18 +1,20 @@
 // Package cache keeps what a node read from the database (authorization grants, access-token
 // records, rendered secret listings) in process memory, bounded, and invalidated exactly.
 //
-// Exactness rests on two facts kept by the database (migration 00002):
-//   - every write that can change a project's reads bumps projects.revision, and every write
-//     that can change an authorization in an organization bumps organizations.revision;
-//   - every write this node commits, and (on PostgreSQL, through LISTEN/NOTIFY) every write any
-//     node commits, advances this cache's epoch.
+// Exactness rests on revisions kept by the database (migrations 00002 and 00009): every write
+// that can change a project's reads bumps projects.revision, every write that can change an
+// authorization in an organization bumps organizations.revision, and (PostgreSQL) each bump
+// also bumps one database-wide revision. An entry remembers the revisions it was built at and
+// the epoch at which they were last confirmed:
+//   - SQLite is served by one process: the epoch counts its commits (Changed), so an entry
+//     nobody wrote to since it was confirmed is served without any query;
+//   - PostgreSQL is shared by nodes: the epoch is the database-wide revision, read once per
+//     round of concurrent requests and always after each of them arrived, so a write committed
+//     on any node before a request began is seen by it, and an entry is served without another
+//     query when nothing at all changed since it was confirmed.
 //
-// An entry remembers the revisions it was built at and the epoch at which they were last
-// confirmed. While the cache is trusted (SQLite, served by one process; or PostgreSQL while the
-// change listener is connected) an entry confirmed at the current epoch is served without a
-// query; otherwise it is confirmed with one indexed query of the revisions, and dropped when
-// they moved. While the cache is not trusted (the listener is down, or was never up), every use
-// is confirmed by that query: slower, never stale.
+// An entry whose epoch is stale is confirmed with one indexed query of its two revisions, and
+// dropped when they moved.
 //
 // Values are whatever the callers store: rendered listings hold plaintext, so the cache lives in
 // this process only, is bounded in bytes, and is never written to disk, Redis or logs.
@@ -32,13 +34,18 @@ type Revisions interface {
 	OrgRevision(ctx context.Context, orgID string) (int64, error)
 }
 
+// Epoch says how the cache learns that the database may have changed: New's default counts
+// the changes this process reports through Changed (one process owns the database: SQLite);
+// Polled reads a database-wide revision instead (several nodes share it: PostgreSQL).
+type Epoch func(ctx context.Context) (int64, error)
+
 // Cache is safe for concurrent use. The zero value is not usable: call New.
 type Cache struct {
 	revs     Revisions
 	maxBytes int64
 
-	epoch   atomic.Uint64
-	trusted atomic.Bool
+	epoch atomic.Uint64 // local changes counted by Changed
+	poll  *poller       // nil: the epoch is the local count
 
 	mu       sync.Mutex
 	lru      *list.List // of *Project, most recently used first
@@ -60,36 +67,42 @@ type Stats struct {
 const maxTokens = 1 << 16
 
 // New returns an empty cache of at most maxBytes of values (0: caching disabled: every lookup
-// misses and nothing is stored). It starts untrusted: call Trust when every change reaches it.
+// misses and nothing is stored) for a database that only this process writes: it learns of
+// every change through Changed, and an entry nobody changed since it was confirmed costs no
+// query at all.
 func New(revs Revisions, maxBytes int64) *Cache {
 	return &Cache{revs: revs, maxBytes: maxBytes, lru: list.New(), projects: map[string]*list.Element{},
 		tokens: map[[32]byte]*tokenEntry{}}
 }
 
-// Changed records that the database changed: every entry is confirmed again before its next
-// use. Call it after each local commit and for each change notification.
-func (c *Cache) Changed() { c.epoch.Add(1) }
-
-// SetTrusted says whether every committed change reaches this cache through Changed (true), or
-// may not (false: every use is confirmed with a query). Each transition also calls Changed.
-func (c *Cache) SetTrusted(trusted bool) {
-	c.trusted.Store(trusted)
-	c.Changed()
+// NewPolled is New for a database that other nodes write too: each use first reads the
+// database-wide revision with global (one read shared by the requests of a round, each read
+// made after every request it serves arrived), and an entry confirmed at that revision is
+// served without another query. A write committed before a request began is always seen.
+func NewPolled(revs Revisions, maxBytes int64, global func(ctx context.Context) (int64, error)) *Cache {
+	c := New(revs, maxBytes)
+	c.poll = &poller{read: global}
+	return c
 }
 
-// Trusted reports whether entries confirmed at the current epoch are served without a query.
-func (c *Cache) Trusted() bool { return c.trusted.Load() }
+// Changed records that this process committed a change: every entry is confirmed again before
+// its next use. Call it after each local commit (a polled cache does not need it).
+func (c *Cache) Changed() { c.epoch.Add(1) }
+
+// current returns the epoch to compare entries with: read after the call began.
+func (c *Cache) current(ctx context.Context) (uint64, error) {
+	if c.poll == nil {
+		return c.epoch.Load(), nil
+	}
+	v, err := c.poll.get(ctx)
+	return uint64(v), err
+}
 
 // Stats returns the cache's counters.
 func (c *Cache) Stats() *Stats { return &c.stats }
 
 // Enabled reports whether the cache stores anything.
 func (c *Cache) Enabled() bool { return c != nil && c.maxBytes > 0 }
-
-// fresh reports whether an entry confirmed at epoch checked may be served without a query.
-func (c *Cache) fresh(checked uint64) bool {
-	return c.trusted.Load() && checked == c.epoch.Load()
-}
 
 // confirm raises *checked to epoch e (never lowers it: a slower confirmation that started at an
 // older epoch must not make a newer one look stale, nor an older one look fresh).
@@ -121,8 +134,8 @@ type item struct {
 }
 
 // Project returns the entry of a project, valid now: a value got from it was built from data
-// at least as new as every write committed before this call. It costs no query when the
-// cache is trusted and nothing changed since the entry was last confirmed, one query otherwise.
+// at least as new as every write committed before this call. It costs no query of its own when
+// nothing changed since the entry was last confirmed, one query otherwise.
 // A project that does not exist is the store's ENOTFOUND error. On a disabled cache it returns
 // an entry that holds nothing.
 func (c *Cache) Project(ctx context.Context, projectID string) (*Project, error) {
@@ -137,13 +150,16 @@ func (c *Cache) Project(ctx context.Context, projectID string) (*Project, error)
 		c.lru.MoveToFront(el)
 	}
 	c.mu.Unlock()
-	if p != nil && c.fresh(p.checked.Load()) {
+	// The epoch is read before the revisions: a change committed after this read advances the
+	// epoch past e, so an entry confirmed at e is checked again at its next use.
+	e, err := c.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil && p.checked.Load() == e {
 		c.stats.Hits.Add(1)
 		return p, nil
 	}
-	// Read the epoch before the revisions: a change committed after this read advances the
-	// epoch past e, so the entry confirmed at e is checked again at its next use.
-	e := c.epoch.Load()
 	rev, orgRev, err := c.revs.ProjectRevisions(ctx, projectID)
 	if err != nil {
 		if p != nil {
@@ -264,9 +280,12 @@ func (c *Cache) Token(ctx context.Context, key [32]byte, load TokenLoader) (any,
 	c.tmu.Lock()
 	t := c.tokens[key]
 	c.tmu.Unlock()
-	e := c.epoch.Load()
+	e, err := c.current(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if t != nil {
-		if c.fresh(t.checked.Load()) {
+		if t.checked.Load() == e {
 			c.stats.Hits.Add(1)
 			return t.v, nil
 		}

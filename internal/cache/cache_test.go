@@ -73,7 +73,6 @@ func put(t *testing.T, c *Cache, id, key string, v any, size int64) {
 func TestTrustedHitCostsNoQuery(t *testing.T) {
 	f := newFake()
 	c := New(f, 1<<20)
-	c.SetTrusted(true)
 	put(t, c, "p", "k", "v1", 10)
 	before := f.queries.Load()
 	for range 100 {
@@ -89,7 +88,6 @@ func TestTrustedHitCostsNoQuery(t *testing.T) {
 func TestChangeConfirmsOnceAndKeepsUnchangedEntries(t *testing.T) {
 	f := newFake()
 	c := New(f, 1<<20)
-	c.SetTrusted(true)
 	put(t, c, "p", "k", "v1", 10)
 	c.Changed() // a write somewhere, not to p
 	before := f.queries.Load()
@@ -111,8 +109,7 @@ func TestRevisionMoveDropsEntry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
 			c := New(f, 1<<20)
-			c.SetTrusted(true)
-			put(t, c, "p", "k", "v1", 10)
+					put(t, c, "p", "k", "v1", 10)
 			put(t, c, "q", "k", "q1", 10)
 			f.set("p", tc.rev, tc.orgRev)
 			c.Changed()
@@ -126,38 +123,98 @@ func TestRevisionMoveDropsEntry(t *testing.T) {
 	}
 }
 
-func TestUntrustedAlwaysConfirms(t *testing.T) {
+// polledFake is a database-wide revision the test moves, counting its reads.
+type polledFake struct {
+	rev   atomic.Int64
+	reads atomic.Int64
+}
+
+func (g *polledFake) read(context.Context) (int64, error) {
+	g.reads.Add(1)
+	runtime.Gosched()
+	return g.rev.Load(), nil
+}
+
+func TestPolledSeesOtherNodesWrites(t *testing.T) {
 	f := newFake()
-	c := New(f, 1<<20) // never trusted: another node may write without telling us
+	g := &polledFake{}
+	c := NewPolled(f, 1<<20, g.read)
 	put(t, c, "p", "k", "v1", 10)
-	f.set("p", 2, 1) // written elsewhere; no Changed() call
-	if v, ok := get(t, c, "p", "k"); ok {
-		t.Fatalf("untrusted cache served %v after the revision moved", v)
-	}
 	before := f.queries.Load()
+	if v, ok := get(t, c, "p", "k"); !ok || v != "v1" {
+		t.Fatalf("got %v, %v; want v1", v, ok)
+	}
+	if n := f.queries.Load() - before; n != 0 {
+		t.Errorf("a hit with nothing changed made %d revision queries, want 0", n)
+	}
+	// Another node writes p: the project revision and the global one move; nobody calls Changed.
+	f.set("p", 2, 1)
+	g.rev.Add(1)
+	if v, ok := get(t, c, "p", "k"); ok {
+		t.Fatalf("served %v after another node's committed write", v)
+	}
+	// Another node writes elsewhere: p is confirmed with one query and kept.
 	put(t, c, "p", "k", "v2", 10)
-	get(t, c, "p", "k")
-	if n := f.queries.Load() - before; n != 2 {
-		t.Errorf("untrusted uses made %d queries, want one per use (2)", n)
+	g.rev.Add(1)
+	before = f.queries.Load()
+	if v, ok := get(t, c, "p", "k"); !ok || v != "v2" {
+		t.Fatalf("after an unrelated write: got %v, %v; want v2", v, ok)
+	}
+	if n := f.queries.Load() - before; n != 1 {
+		t.Errorf("confirming after an unrelated write took %d queries, want 1", n)
 	}
 }
 
-func TestSetTrustedFalseStopsQuerylessHits(t *testing.T) {
-	f := newFake()
-	c := New(f, 1<<20)
-	c.SetTrusted(true)
-	put(t, c, "p", "k", "v1", 10)
-	c.SetTrusted(false) // the listener went down
-	f.set("p", 2, 1)    // a write we were not told of
-	if v, ok := get(t, c, "p", "k"); ok {
-		t.Fatalf("served %v after trust was withdrawn and the revision moved", v)
+func TestPollerSharesReadsAndNeverUsesOneStartedBeforeArrival(t *testing.T) {
+	g := &polledFake{}
+	var inRead sync.WaitGroup
+	release := make(chan struct{})
+	block := true
+	var mu sync.Mutex
+	p := &poller{read: func(ctx context.Context) (int64, error) {
+		mu.Lock()
+		b := block
+		mu.Unlock()
+		if b {
+			inRead.Done()
+			<-release
+		}
+		return g.read(ctx)
+	}}
+	inRead.Add(1)
+	first := make(chan int64)
+	go func() { v, _ := p.get(context.Background()); first <- v }()
+	inRead.Wait() // the first read is in flight, at revision 0...
+	g.rev.Store(5)
+	mu.Lock()
+	block = false
+	mu.Unlock()
+	// ...when 50 requests arrive: none may use it; they share the next read.
+	var wg sync.WaitGroup
+	got := make([]int64, 50)
+	for i := range got {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i], _ = p.get(context.Background()) }()
+	}
+	for p.waiting() < len(got) {
+		runtime.Gosched()
+	}
+	close(release)
+	<-first // it started before the write; whatever it read is its own business
+	wg.Wait()
+	for i, v := range got {
+		if v != 5 {
+			t.Fatalf("request %d got revision %d, read before it arrived; want 5", i, v)
+		}
+	}
+	if n := g.reads.Load(); n != 2 {
+		t.Errorf("the first request and 50 that arrived during its read made %d reads; want 2 (one shared round)", n)
 	}
 }
 
 func TestMissingProjectIsAnErrorAndForgotten(t *testing.T) {
 	f := newFake()
 	c := New(f, 1<<20)
-	c.SetTrusted(true)
 	put(t, c, "p", "k", "v1", 10)
 	f.mu.Lock()
 	delete(f.project, "p")
@@ -175,7 +232,6 @@ func TestBoundEvictsLeastRecentlyUsed(t *testing.T) {
 	f := newFake()
 	f.project["r"] = [2]int64{1, 1}
 	c := New(f, 100)
-	c.SetTrusted(true)
 	put(t, c, "p", "k", "p", 20)
 	put(t, c, "q", "k", "q", 20)
 	get(t, c, "p", "k") // p is now more recent than q
@@ -204,7 +260,6 @@ func TestBoundEvictsLeastRecentlyUsed(t *testing.T) {
 func TestDisabledCacheStoresNothing(t *testing.T) {
 	f := newFake()
 	c := New(f, 0)
-	c.SetTrusted(true)
 	put(t, c, "p", "k", "v", 1)
 	if _, ok := get(t, c, "p", "k"); ok {
 		t.Fatal("a disabled cache returned a value")
@@ -226,7 +281,6 @@ func TestDisabledCacheStoresNothing(t *testing.T) {
 func TestTokenConfirmedByOrgRevision(t *testing.T) {
 	f := newFake()
 	c := New(f, 1<<20)
-	c.SetTrusted(true)
 	loads := 0
 	load := func(context.Context) (any, string, int64, error) {
 		loads++
@@ -277,9 +331,18 @@ func TestTokenConfirmedByOrgRevision(t *testing.T) {
 // TestConcurrentUseIsExact hammers one project with readers while a writer moves its revision:
 // a reader that starts after a write returns must never see a value older than that write.
 func TestConcurrentUseIsExact(t *testing.T) {
+	for _, polled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "local", true: "polled"}[polled], func(t *testing.T) { concurrentUse(t, polled) })
+	}
+}
+
+func concurrentUse(t *testing.T, polled bool) {
 	f := newFake()
+	g := &polledFake{}
 	c := New(f, 1<<20)
-	c.SetTrusted(true)
+	if polled {
+		c = NewPolled(f, 1<<20, g.read)
+	}
 	var committed atomic.Int64 // newest revision whose write has "returned"
 	committed.Store(1)
 	stop := make(chan struct{})
@@ -317,7 +380,11 @@ func TestConcurrentUseIsExact(t *testing.T) {
 	}
 	for rev := int64(2); rev < 1000; rev++ {
 		f.set("p", rev, 1) // the write commits...
-		c.Changed()        // ...the commit hook runs...
+		if polled {
+			g.rev.Add(1) // ...moving the global revision (another node wrote)...
+		} else {
+			c.Changed() // ...the commit hook runs...
+		}
 		committed.Store(rev)
 		for range 50 { // ...and readers get time to see it.
 			runtime.Gosched()

@@ -1,35 +1,19 @@
 package server
 
 import (
-	"context"
-	"log/slog"
-
 	"github.com/cofferhq/coffer/internal/cache"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
-// listenForChanges keeps c exact as other nodes write: on PostgreSQL it listens for the
-// revision triggers' notifications (c is trusted only while listening); on SQLite, served by
-// this process alone, every change is a local commit, so c is trusted from the start. Local
-// commits advance c in both cases. The returned function stops listening.
-func listenForChanges(db *store.DB, c *cache.Cache, log *slog.Logger) (stop func()) {
-	db.OnCommit(c.Changed)
-	if !db.CanListen() {
-		c.SetTrusted(true)
-		return func() {}
+// newCache returns the node's cache (internal/cache), kept exact as the database changes: on
+// SQLite, served by this process alone, every change is a local commit, which the cache counts;
+// on PostgreSQL, which other nodes write too, it polls the database-wide revision, once per
+// round of concurrent requests.
+func newCache(db *store.DB, maxBytes int64) *cache.Cache {
+	if db.Polled() {
+		return cache.NewPolled(db, maxBytes, db.GlobalRevision)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		db.ListenChanges(ctx, c.Changed, func(up bool) {
-			c.SetTrusted(up)
-			if up {
-				log.Debug("cache: listening for changes; cached reads served from memory")
-			} else if ctx.Err() == nil {
-				log.Warn("cache: change listener disconnected; every cached read is checked against the database until it reconnects")
-			}
-		})
-	}()
-	return func() { cancel(); <-done }
+	c := cache.New(db, maxBytes)
+	db.OnCommit(c.Changed)
+	return c
 }

@@ -47,10 +47,9 @@ type Server struct {
 	// Cache holds what the services read, invalidated exactly (internal/cache).
 	Cache *cache.Cache
 	// Audit is the node's audit log (tests flush it); audit its stream and delivery.
-	Audit         *audit.Log
-	audit         *auditParts
-	stopListening func()
-	redis         *redisconn.Client // nil: no Redis
+	Audit *audit.Log
+	audit *auditParts
+	redis *redisconn.Client // nil: no Redis
 	// Jobs is the node's background worker (runtime.go); Metrics is its Prometheus registry.
 	Jobs    *jobs.Worker
 	Metrics *prometheus.Registry
@@ -99,7 +98,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	if now == nil {
 		now = time.Now
 	}
-	c := cache.New(db, cfg.CacheMaxBytes)
+	c := newCache(db, cfg.CacheMaxBytes) // see cache.go
 	az := &authz.Authorizer{DB: db, Cache: c}
 	ids := identity.New(db, az, []byte(cfg.AuthSecret), now)
 	ids.UseCache(c)
@@ -155,11 +154,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	h = withDBSession(h) // see dbsession.go
 	h = rt.http.Wrap(h)
 	hs.SetHandler(h)
-	stopListening := listenForChanges(db, c, log)
 	rt.start()
 	log.Info("coffer node ready to serve", "database", dialect, "root_key_id", keys.RootKeyID())
 	return &Server{Config: cfg, Log: log, DB: db, Keys: keys, Handler: h, now: now, http: hs, edge: edge,
-		Cache: c, stopListening: stopListening, redis: rc, Audit: au.log, audit: au,
+		Cache: c, redis: rc, Audit: au.log, audit: au,
 		Jobs: rt.worker, Metrics: rt.reg, runtime: rt}, nil
 }
 
@@ -189,13 +187,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return s.ServeListeners(ctx, Listeners{Main: ln})
 }
 
-// Close stops listening for changes and closes the database.
+// Close closes Redis and the database.
 func (s *Server) Close() error {
 	if s.runtime != nil {
 		s.runtime.stop()
-	}
-	if s.stopListening != nil {
-		s.stopListening()
 	}
 	if s.redis != nil {
 		s.redis.Close()

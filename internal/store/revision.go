@@ -5,18 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
-// Revisions and change notifications let a node cache what it read and know, exactly, when
-// its copy may have gone stale (see migration 00002 and internal/cache):
+// Revisions let a node cache what it read and know, exactly, when its copy may have gone stale
+// (see migrations 00002 and 00009, and internal/cache):
 //   - projects.revision and organizations.revision are bumped by triggers on every write that
 //     can change what a read of the project, or an authorization in the organization, returns;
-//   - every write transaction committed through this DB runs the OnCommit hooks;
-//   - on PostgreSQL those triggers also notify channel "coffer_changes" at commit, which
-//     ListenChanges delivers to every node, this one included.
+//   - on PostgreSQL each such bump also bumps coffer_revision, the database-wide revision that
+//     nodes poll (GlobalRevision);
+//   - every write transaction committed through this DB runs the OnCommit hooks.
 
 // commitHooks are functions run after every successful write transaction.
 type commitHooks struct {
@@ -73,56 +70,15 @@ func (db *DB) OrgRevision(ctx context.Context, orgID string) (int64, error) {
 	return rev, err
 }
 
-// ChangesChannel is the PostgreSQL notification channel the revision triggers notify.
-const ChangesChannel = "coffer_changes"
+// Polled reports whether this database's cache must poll GlobalRevision to learn of other
+// nodes' writes: true on PostgreSQL. SQLite is served by one process, which learns of its own
+// writes through OnCommit.
+func (db *DB) Polled() bool { return db.dialect == Postgres }
 
-// CanListen reports whether ListenChanges can hear other nodes' writes: true on PostgreSQL.
-// SQLite is served by one process, which learns of its own writes through OnCommit.
-func (db *DB) CanListen() bool { return db.dialect == Postgres }
-
-// ListenChanges listens on ChangesChannel on a connection of its own until ctx is done, calling
-// onChange for every notification and onState(true) each time it starts listening,
-// onState(false) each time it stops (connection lost; it reconnects with backoff up to 5 s).
-// Between onState(false) and the next onState(true) notifications may have been missed: the
-// caller must not trust what it cached during that time. It returns when ctx is done; on
-// SQLite it returns at once.
-func (db *DB) ListenChanges(ctx context.Context, onChange func(), onState func(up bool)) {
-	if !db.CanListen() {
-		return
-	}
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := db.listen(ctx, onChange, onState)
-		if ctx.Err() != nil {
-			return
-		}
-		_ = err // the caller sees the state change; the error may quote the URL, so it is not returned
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
-}
-
-func (db *DB) listen(ctx context.Context, onChange func(), onState func(up bool)) error {
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	c, err := pgx.Connect(cctx, db.dsn)
-	cancel()
-	if err != nil {
-		return err
-	}
-	defer c.Close(context.WithoutCancel(ctx))
-	if _, err := c.Exec(ctx, "LISTEN "+ChangesChannel); err != nil {
-		return err
-	}
-	onState(true)
-	defer onState(false)
-	for {
-		if _, err := c.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		onChange()
-	}
+// GlobalRevision returns the database-wide revision (PostgreSQL; migration 00009), which moves
+// with every project or organization revision, read from the primary.
+func (db *DB) GlobalRevision(ctx context.Context) (int64, error) {
+	var rev int64
+	err := db.latest().queryRow(ctx, `SELECT revision FROM coffer_revision WHERE id = 1`).Scan(&rev)
+	return rev, err
 }

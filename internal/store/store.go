@@ -55,7 +55,6 @@ type DB struct {
 	mig     *sql.DB // PostgreSQL: the primary without statement_timeout, for migrations
 	rt      *router // PostgreSQL read replicas; nil when none
 	wake    jobWake // woken when a transaction that enqueued a job commits
-	dsn     string  // what Open was given: ListenChanges opens its own connection with it
 	commits commitHooks
 }
 
@@ -65,7 +64,7 @@ func Open(ctx context.Context, dialect, dsn string, opt Options) (*DB, error) {
 	if opt.MaxOpenConns <= 0 {
 		opt.MaxOpenConns = max(4, 4*runtime.GOMAXPROCS(0))
 	}
-	db := &DB{dialect: dialect, dsn: dsn}
+	db := &DB{dialect: dialect}
 	var err error
 	switch dialect {
 	case Postgres:
