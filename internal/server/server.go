@@ -147,6 +147,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	users.registerJobs(rt.worker)
 	mux := http.NewServeMux()
 	a.Routes(mux)
+	if err := mountWeb(mux, a, db); err != nil { // the dashboard, see web.go
+		db.Close()
+		return nil, err
+	}
 	rt.routes(mux)
 	mux.Handle("/", httpserver.Adapter{Log: log}.H(notFound))
 	h := httpserver.Wrap(withAuditRequest(rt.http.Routes(mux)), httpserver.Options{Log: log, MaxBodyBytes: cfg.MaxBodyBytes, Authenticate: ids.Authenticate, Sessions: users.sessions,

@@ -1,0 +1,13 @@
+// Coffer dashboard: progressive enhancements only; every page works without this file.
+"use strict";
+document.addEventListener("click", function (ev) {
+  var btn = ev.target.closest("[data-copy]");
+  if (!btn) return;
+  var cell = document.getElementById(btn.getAttribute("data-copy"));
+  var value = cell && cell.querySelector("[data-value]");
+  if (!value || !navigator.clipboard) return;
+  navigator.clipboard.writeText(value.textContent).then(function () {
+    btn.textContent = "Copied";
+    setTimeout(function () { btn.textContent = "Copy"; }, 1500);
+  });
+});

@@ -1,0 +1,416 @@
+package web_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/servertest"
+	"github.com/cofferhq/coffer/internal/store"
+)
+
+// browser is a cookie-keeping HTTP client that does not follow redirects.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string // the last page's CSRF token
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type page struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func (b *browser) do(req *http.Request) *page {
+	b.t.Helper()
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	p := &page{Status: res.StatusCode, Header: res.Header, Body: string(body)}
+	if m := csrfRE.FindStringSubmatch(p.Body); m != nil {
+		b.csrf = m[1]
+	}
+	return p
+}
+
+func (b *browser) get(path string) *page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
+	return b.do(req)
+}
+
+func (b *browser) htmx(path string) *page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
+	req.Header.Set("HX-Request", "true")
+	return b.do(req)
+}
+
+// post posts a form; withCSRF adds the last page's token.
+func (b *browser) post(path string, form url.Values, withCSRF bool) *page {
+	b.t.Helper()
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = v
+	}
+	if withCSRF {
+		f.Set("csrf_token", b.csrf)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(f.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+func wantRedirect(t *testing.T, p *page, status int, location string) {
+	t.Helper()
+	if p.Status != status || p.Header.Get("Location") != location {
+		t.Fatalf("got %d Location %q, want %d %q: %.300s", p.Status, p.Header.Get("Location"), status, location, p.Body)
+	}
+}
+
+// setUp makes the first account through the setup page and returns the signed-in browser.
+func setUp(t *testing.T, n *servertest.Node) *browser {
+	t.Helper()
+	b := newBrowser(t, n.URL)
+	wantRedirect(t, b.get("/login"), http.StatusSeeOther, "/setup")
+	if p := b.get("/setup"); p.Status != http.StatusOK {
+		t.Fatalf("setup page: %d", p.Status)
+	}
+	p := b.post("/setup", url.Values{"organization": {"Acme"}, "email": {"admin@example.com"},
+		"password": {adminPassword}, "password2": {adminPassword}}, true)
+	wantRedirect(t, p, http.StatusSeeOther, "/projects")
+	b.get("/projects") // the session's CSRF token
+	return b
+}
+
+const adminPassword = "correct horse battery staple"
+
+func TestSignedOutRedirects(t *testing.T) {
+	n := servertest.Start(t, store.SQLite)
+	b := newBrowser(t, n.URL)
+	wantRedirect(t, b.get("/"), http.StatusSeeOther, "/login")
+	wantRedirect(t, b.get("/projects"), http.StatusSeeOther, "/login?next=%2Fprojects")
+	// Before the first account, sign-in leads to setup; after it, setup leads to sign-in.
+	b = setUp(t, n)
+	anon := newBrowser(t, n.URL)
+	wantRedirect(t, anon.get("/setup"), http.StatusSeeOther, "/login")
+	if p := anon.get("/login"); p.Status != http.StatusOK || !strings.Contains(p.Body, `name="password"`) {
+		t.Fatalf("login page: %d", p.Status)
+	}
+	// A wrong password shows the form again; the right one signs in and goes to next.
+	p := anon.post("/login", url.Values{"email": {"admin@example.com"}, "password": {"wrong password!!"}, "next": {"/audit"}}, true)
+	if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, "role=\"alert\"") {
+		t.Fatalf("wrong password: %d", p.Status)
+	}
+	p = anon.post("/login", url.Values{"email": {"admin@example.com"}, "password": {adminPassword}, "next": {"//evil.example/"}}, true)
+	wantRedirect(t, p, http.StatusSeeOther, "/")
+	if p := anon.get("/"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Acme") {
+		t.Fatalf("overview: %d", p.Status)
+	}
+	wantRedirect(t, anon.post("/logout", nil, true), http.StatusSeeOther, "/login")
+	wantRedirect(t, anon.get("/"), http.StatusSeeOther, "/login")
+	_ = b
+}
+
+// TestSecurityHeadersAndCSRF checks that every HTML response carries the CSP and the other
+// security headers, that every form carries a CSRF token, and that every form post without
+// it is refused with 403 and changes nothing.
+func TestSecurityHeadersAndCSRF(t *testing.T) {
+	n := servertest.Start(t, store.SQLite)
+	anon := newBrowser(t, n.URL)
+	anonPages := []string{"/login", "/setup"}
+	b := setUp(t, n)
+	wantRedirect(t, b.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
+	b.post("/projects/shop/secrets/add", url.Values{"key": {"API_KEY"}, "value_dev": {"v1"}, "path": {"/"}}, true)
+	pages := []string{"/", "/projects", "/projects/shop", "/projects/shop/reveal?env=dev&key=API_KEY",
+		"/projects/shop/edit?env=dev&key=API_KEY", "/projects/shop/history?env=dev&key=API_KEY",
+		"/projects/shop/history?env=dev&key=API_KEY&reveal=1", "/identities", "/audit",
+		"/projects/nope", "/projects/shop/reveal?env=dev&key=NOPE"}
+	check := func(b *browser, path string) {
+		p := b.get(path)
+		if !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: content type %q (status %d)", path, p.Header.Get("Content-Type"), p.Status)
+			for _, l := range strings.Split(n.Logs(), "\n") {
+				if strings.Contains(l, "dashboard") {
+					t.Log(l)
+				}
+			}
+			return
+		}
+		csp := p.Header.Get("Content-Security-Policy")
+		for _, d := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'",
+			"base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"} {
+			if !strings.Contains(csp, d) {
+				t.Errorf("%s: CSP %q lacks %q", path, csp, d)
+			}
+		}
+		if p.Header.Get("X-Content-Type-Options") != "nosniff" || p.Header.Get("Referrer-Policy") == "" {
+			t.Errorf("%s: security headers missing: %v", path, p.Header)
+		}
+		if strings.Contains(p.Body, "<script>") || strings.Contains(p.Body, "style=") || strings.Contains(p.Body, "<style") ||
+			regexp.MustCompile(`\son[a-z]+=`).MatchString(p.Body) {
+			t.Errorf("%s: inline script or style", path)
+		}
+		forms := regexp.MustCompile(`(?s)<form[^>]*method="post".*?</form>`).FindAllString(p.Body, -1)
+		for _, f := range forms {
+			if !strings.Contains(f, `name="csrf_token" value="`) || strings.Contains(f, `name="csrf_token" value=""`) {
+				t.Errorf("%s: a form without a CSRF token: %.200s", path, f)
+			}
+		}
+	}
+	for _, path := range pages {
+		check(b, path)
+	}
+	for _, path := range anonPages {
+		check(newBrowser(t, n.URL), path)
+	}
+
+	posts := []struct {
+		path string
+		form url.Values
+	}{
+		{"/projects", url.Values{"name": {"Evil"}}},
+		{"/projects/shop/secrets", url.Values{"env": {"dev"}, "key": {"API_KEY"}, "value": {"evil"}}},
+		{"/projects/shop/secrets/add", url.Values{"key": {"EVIL"}, "value_dev": {"x"}}},
+		{"/projects/shop/secrets/delete", url.Values{"env": {"dev"}, "key": {"API_KEY"}}},
+		{"/projects/shop/secrets/paste", url.Values{"env": {"dev"}, "dotenv": {"EVIL=1"}}},
+		{"/projects/shop/folders", url.Values{"env": {"dev"}, "name": {"evil"}}},
+		{"/projects/shop/rollback", url.Values{"env": {"dev"}, "key": {"API_KEY"}, "version": {"1"}}},
+		{"/identities", url.Values{"name": {"evil"}}},
+		{"/logout", nil},
+		{"/login", url.Values{"email": {"admin@example.com"}, "password": {adminPassword}}},
+		{"/login/totp", url.Values{"code": {"123456"}}},
+		{"/setup", url.Values{"email": {"x@example.com"}, "password": {adminPassword}, "password2": {adminPassword}, "organization": {"X"}}},
+	}
+	for _, who := range []struct {
+		name string
+		b    *browser
+	}{{"signed in", b}, {"signed out", anon}} {
+		for _, c := range posts {
+			anon.get("/login") // a pre-session cookie, so that only the token is missing
+			if p := who.b.post(c.path, c.form, false); p.Status != http.StatusForbidden {
+				t.Errorf("%s: POST %s without CSRF token: %d, want 403", who.name, c.path, p.Status)
+			}
+			// A wrong token is refused as well.
+			if p := who.b.post(c.path, url.Values{"csrf_token": {strings.Repeat("0", 64)}, "name": {"Evil"}}, false); p.Status != http.StatusForbidden {
+				t.Errorf("%s: POST %s with a wrong CSRF token: %d, want 403", who.name, c.path, p.Status)
+			}
+		}
+	}
+	// Nothing changed: the secret is still v1, no project "Evil", still signed in.
+	p := b.get("/projects/shop/reveal?env=dev&key=API_KEY")
+	if !strings.Contains(p.Body, ">v1<") {
+		t.Errorf("the secret changed: %.500s", p.Body)
+	}
+	if p := b.get("/projects"); strings.Contains(p.Body, "Evil") || p.Status != http.StatusOK {
+		t.Errorf("a project was created without a CSRF token")
+	}
+	// The static files are served with the headers too, and htmx is the vendored version.
+	for _, f := range []string{"/static/app.css", "/static/app.js", "/static/htmx.min.js"} {
+		if p := b.get(f); p.Status != http.StatusOK || p.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: %d", f, p.Status)
+		}
+	}
+}
+
+// TestVendoredHTMX checks that the vendored htmx is the one static/README.md names.
+func TestVendoredHTMX(t *testing.T) {
+	b, err := os.ReadFile("static/htmx.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	const want = "e209dda5c8235479f3166defc7750e1dbcd5a5c1808b7792fc2e6733768fb447" // htmx.org@2.0.4
+	if got := hex.EncodeToString(sum[:]); got != want {
+		t.Fatalf("static/htmx.min.js: sha256 %s, want %s (update static/README.md and this test together)", got, want)
+	}
+}
+
+// TestGridMasksValues checks that the grid never carries a value until it is revealed, shows
+// missing and differing values, and that edit, history and rollback work without JavaScript.
+func TestGridMasksValues(t *testing.T) {
+	n := servertest.Start(t, store.SQLite)
+	b := setUp(t, n)
+	wantRedirect(t, b.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
+	const dev, prod, same = "dev-value-7f3a9", "prod-value-c21e8", "same-value-5d0b2"
+	wantRedirect(t, b.post("/projects/shop/secrets/add", url.Values{"path": {"/"}, "key": {"DB_URL"},
+		"value_dev": {dev}, "value_prod": {prod}}, true), http.StatusSeeOther, "/projects/shop")
+	b.get("/projects/shop")
+	wantRedirect(t, b.post("/projects/shop/secrets/paste", url.Values{"path": {"/"}, "env": {"dev"},
+		"dotenv": {"SAME=" + same + "\n# comment\nONLY_DEV=x\n"}}, true), http.StatusSeeOther, "/projects/shop")
+	b.get("/projects/shop")
+	b.post("/projects/shop/secrets/paste", url.Values{"path": {"/"}, "env": {"staging"}, "dotenv": {"SAME=" + same}}, true)
+	b.post("/projects/shop/secrets/paste", url.Values{"path": {"/"}, "env": {"prod"}, "dotenv": {"SAME=" + same}}, true)
+
+	grid := b.get("/projects/shop")
+	for _, v := range []string{dev, prod, same} {
+		if strings.Contains(grid.Body, v) {
+			t.Fatalf("the grid shows a value before it is revealed")
+		}
+	}
+	row := func(key string) string {
+		m := regexp.MustCompile(`(?s)<tr[^>]*>\s*<th scope="row"><code>` + key + `</code>.*?</tr>`).FindString(grid.Body)
+		if m == "" {
+			t.Fatalf("no row %s", key)
+		}
+		return m
+	}
+	if r := row("DB_URL"); !strings.Contains(r, "differs") || !strings.Contains(r, "missing") {
+		t.Errorf("DB_URL (dev and prod differ, staging missing) not marked: %s", r)
+	}
+	if r := row("SAME"); strings.Contains(r, "differs") || strings.Contains(r, `class="badge miss"`) {
+		t.Errorf("SAME (equal everywhere) marked: %s", r)
+	}
+	// Revealing shows that one value only, as a page and as an htmx partial.
+	p := b.get("/projects/shop/reveal?env=prod&path=/&key=DB_URL")
+	if !strings.Contains(p.Body, prod) || strings.Contains(p.Body, dev) {
+		t.Fatalf("reveal page")
+	}
+	p = b.htmx("/projects/shop/reveal?env=dev&path=/&key=DB_URL")
+	if !strings.Contains(p.Body, dev) || strings.Contains(p.Body, "<html") {
+		t.Fatalf("reveal partial: %.300s", p.Body)
+	}
+	// Edit, then roll back to version 1.
+	b.get("/projects/shop/edit?env=dev&path=/&key=DB_URL")
+	wantRedirect(t, b.post("/projects/shop/secrets", url.Values{"env": {"dev"}, "path": {"/"}, "key": {"DB_URL"},
+		"value": {"edited-1"}, "comment": {""}}, true), http.StatusSeeOther, "/projects/shop")
+	h := b.get("/projects/shop/history?env=dev&path=/&key=DB_URL&reveal=1")
+	if !regexp.MustCompile(`class="ddel">[^<]*`+dev).MatchString(h.Body) || !regexp.MustCompile(`class="dadd">[^<]*edited-1`).MatchString(h.Body) {
+		t.Fatalf("history diff: %.2000s", h.Body)
+	}
+	wantRedirect(t, b.post("/projects/shop/rollback", url.Values{"env": {"dev"}, "path": {"/"}, "key": {"DB_URL"},
+		"version": {"1"}}, true), http.StatusSeeOther, "/projects/shop")
+	if p := b.get("/projects/shop/reveal?env=dev&path=/&key=DB_URL"); !strings.Contains(p.Body, dev) {
+		t.Fatalf("rollback did not restore version 1")
+	}
+	// Delete from one environment: the row stays, marked missing there.
+	b.get("/projects/shop")
+	wantRedirect(t, b.post("/projects/shop/secrets/delete", url.Values{"env": {"dev"}, "path": {"/"}, "key": {"ONLY_DEV"}}, true),
+		http.StatusSeeOther, "/projects/shop")
+	if strings.Contains(b.get("/projects/shop").Body, "ONLY_DEV") {
+		t.Errorf("deleted key still shown")
+	}
+	// A bad key is refused with the field named and nothing written.
+	p = b.post("/projects/shop/secrets/add", url.Values{"path": {"/"}, "key": {"bad key"}, "value_dev": {"x"}}, true)
+	if p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusBadRequest {
+		t.Errorf("bad key: %d", p.Status)
+	}
+	if logs := n.Logs(); strings.Contains(logs, dev) || strings.Contains(logs, prod) || strings.Contains(logs, same) {
+		t.Errorf("a secret value is in the node's logs")
+	}
+}
+
+// TestViewerCannotEdit checks that a project viewer sees the grid but every change is refused
+// by the services (403) and changes nothing.
+func TestViewerCannotEdit(t *testing.T) {
+	n := servertest.Start(t, store.SQLite)
+	b := setUp(t, n)
+	wantRedirect(t, b.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
+	b.post("/projects/shop/secrets/add", url.Values{"path": {"/"}, "key": {"K"}, "value_dev": {"v1"}}, true)
+
+	// A second user, invited as an organization member, made viewer of the project.
+	ctx := context.Background()
+	u, err := n.Server.DB.FindUserByEmail(ctx, "admin@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgID, err := n.Server.DB.FirstOrgOf(ctx, coffer.ActorUser, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := adminToken(t, n)
+	var inv struct {
+		Link string `json:"inviteLink"`
+	}
+	n.MustDo(t, http.MethodPost, "/api/v1/organizations/"+orgID+"/invitations", tok,
+		map[string]any{"email": "viewer@example.com", "role": "member"}).JSON(t, &inv)
+	lu, err := url.Parse(inv.Link)
+	if err != nil || lu.Query().Get("token") == "" {
+		t.Fatalf("invite link %q", inv.Link)
+	}
+	n.MustDo(t, http.MethodPost, "/api/v1/invitations/accept", "", map[string]any{"token": lu.Query().Get("token"),
+		"name": "Vera", "password": adminPassword})
+	var proj struct {
+		ID      string `json:"id"`
+		Project struct{ ID string } `json:"project"`
+	}
+	n.MustDo(t, http.MethodGet, "/api/v1/projects/slug/shop", tok, nil).JSON(t, &proj)
+	if proj.Project.ID == "" {
+		proj.Project.ID = proj.ID
+	}
+	vu, err := n.Server.DB.FindUserByEmail(ctx, "viewer@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Server.DB.InTx(ctx, func(tx *store.Tx) error {
+		return tx.PutMembership(ctx, store.ScopeProject, &coffer.Membership{ScopeID: proj.Project.ID,
+			ActorKind: coffer.ActorUser, ActorID: vu.ID, Role: coffer.RoleViewer}, time.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	v := newBrowser(t, n.URL)
+	v.get("/login")
+	wantRedirect(t, v.post("/login", url.Values{"email": {"viewer@example.com"}, "password": {adminPassword}}, true), http.StatusSeeOther, "/")
+	if p := v.get("/projects/shop"); p.Status != http.StatusOK || !strings.Contains(p.Body, "<code>K</code>") {
+		t.Fatalf("viewer grid: %d", p.Status)
+	}
+	for _, c := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/projects/shop/secrets", url.Values{"env": {"dev"}, "path": {"/"}, "key": {"K"}, "value": {"changed"}}},
+		{"/projects/shop/secrets/add", url.Values{"path": {"/"}, "key": {"NEW"}, "value_dev": {"x"}}},
+		{"/projects/shop/secrets/delete", url.Values{"env": {"dev"}, "path": {"/"}, "key": {"K"}}},
+		{"/projects/shop/secrets/paste", url.Values{"env": {"dev"}, "path": {"/"}, "dotenv": {"K=changed"}}},
+	} {
+		v.get("/projects/shop")
+		if p := v.post(c.path, c.form, true); p.Status != http.StatusForbidden {
+			t.Errorf("viewer POST %s: %d, want 403", c.path, p.Status)
+		}
+	}
+	if p := b.get("/projects/shop/reveal?env=dev&path=/&key=K"); !strings.Contains(p.Body, ">v1<") {
+		t.Errorf("the viewer changed the secret")
+	}
+	if p := b.get("/projects/shop"); strings.Contains(p.Body, "NEW") {
+		t.Errorf("the viewer added a secret")
+	}
+}
+
+// adminToken signs the admin in through the API and returns a bearer token.
+func adminToken(t *testing.T, n *servertest.Node) string {
+	t.Helper()
+	var res struct {
+		AccessToken string `json:"accessToken"`
+	}
+	n.MustDo(t, http.MethodPost, "/api/v1/auth/login", "", map[string]any{"email": "admin@example.com", "password": adminPassword}).JSON(t, &res)
+	return res.AccessToken
+}
