@@ -190,6 +190,27 @@ func TestE2ECustomRoles(t *testing.T) {
 				http.StatusForbidden, "members-editor creates a role")
 		})
 
+		t.Run("role changes are audited", func(t *testing.T) {
+			for _, typ := range []string{coffer.ActionRoleCreate, coffer.ActionRoleUpdate} {
+				var out struct {
+					AuditLogs []struct {
+						ProjectID string `json:"projectId"`
+						Event     struct {
+							Metadata map[string]any `json:"metadata"`
+						} `json:"event"`
+					} `json:"auditLogs"`
+				}
+				n.MustDo(t, http.MethodGet, "/api/v1/organization/audit-logs?eventType="+typ+"&projectId="+p, admin.Token, nil).JSON(t, &out)
+				found := false
+				for _, e := range out.AuditLogs {
+					found = found || e.ProjectID == p && e.Event.Metadata["roleId"] == roleID
+				}
+				if !found {
+					t.Errorf("no %s event naming role %s: %+v", typ, roleID, out.AuditLogs)
+				}
+			}
+		})
+
 		t.Run("role API refusals", func(t *testing.T) {
 			for _, c := range []struct {
 				body   map[string]any
