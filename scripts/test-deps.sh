@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test-deps.sh installs what the tests need and this machine lacks: PostgreSQL's server
-# binaries (initdb, postgres), redis-server, mailpit, and Node.js with npm (the compatibility tests
+# binaries (initdb, postgres), redis-server, mailpit, Chromium (the dashboard's browser test), and Node.js with npm (the compatibility tests
 # drive Infisical's Node SDK, pinned by internal/compat/testdata/nodesdk/package-lock.json). The tests start their own throwaway instances
 # of both on loopback; nothing here starts or configures a server.
 # Debian/Ubuntu packages via apt-get; runs apt-get as root or through sudo.
@@ -12,6 +12,8 @@ have_postgres() {
 }
 have_redis() { command -v redis-server >/dev/null 2>&1; }
 have_node() { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }
+# Debian's Chromium, which the dashboard's browser test (internal/web) drives headless.
+have_chromium() { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }
 
 # mailpit (an SMTP server that keeps what it receives, with an HTTP API) for the e-mail tests:
 # a Go program, built from the module proxy at a pinned version into the directory where
@@ -33,6 +35,7 @@ missing=()
 have_postgres || missing+=(postgresql)
 have_redis || missing+=(redis-server)
 have_node || missing+=(nodejs npm)
+have_chromium || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi

@@ -358,7 +358,7 @@ func TestViewerCannotEdit(t *testing.T) {
 	n.MustDo(t, http.MethodPost, "/api/v1/invitations/accept", "", map[string]any{"token": lu.Query().Get("token"),
 		"name": "Vera", "password": adminPassword})
 	var proj struct {
-		ID      string `json:"id"`
+		ID      string              `json:"id"`
 		Project struct{ ID string } `json:"project"`
 	}
 	n.MustDo(t, http.MethodGet, "/api/v1/projects/slug/shop", tok, nil).JSON(t, &proj)
