@@ -124,6 +124,12 @@ func (a *API) Routes(mux Mux) {
 	handle("GET /api/v2/workspace/{projectId}/roles/slug/{roleSlug}", a.getRoleBySlug)
 	handle("PATCH /api/v2/workspace/{projectId}/roles/{roleId}", a.updateRole)
 	handle("DELETE /api/v2/workspace/{projectId}/roles/{roleId}", a.deleteRole)
+	const rs = "/api/v1/workspace/{projectSlug}/roles" // the provider's older mount, by slug
+	handle("GET "+rs, a.bySlug(a.listRoles))
+	handle("POST "+rs, a.bySlug(a.createRole))
+	handle("GET "+rs+"/slug/{roleSlug}", a.bySlug(a.getRoleBySlug))
+	handle("PATCH "+rs+"/{roleId}", a.bySlug(a.updateRole))
+	handle("DELETE "+rs+"/{roleId}", a.bySlug(a.deleteRole))
 
 	// Projects and environments (deprecated "workspace" paths and current "projects" paths).
 	handle("POST /api/v2/workspace", a.createProject("project"))

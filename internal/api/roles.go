@@ -9,8 +9,8 @@ import (
 	"github.com/cofferhq/coffer/internal/projects"
 )
 
-// Custom project roles, at Infisical's paths: /api/v1/projects/{projectId}/roles and
-// /api/v2/workspace/{projectId}/roles.
+// Custom project roles, at Infisical's paths: /api/v1/projects/{projectId}/roles,
+// /api/v2/workspace/{projectId}/roles and /api/v1/workspace/{projectSlug}/roles.
 
 type wireProjectRole struct {
 	ID          string              `json:"id"`
@@ -76,6 +76,19 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request) error {
 func (a *API) getRoleBySlug(w http.ResponseWriter, r *http.Request) error {
 	role, err := a.Projects.FindRoleBySlug(r.Context(), r.PathValue("projectId"), r.PathValue("roleSlug"))
 	return writeRole(w, r, role, err)
+}
+
+// bySlug runs f with the path value projectId set to the id of the project named by the path
+// value projectSlug, in the actor's organization.
+func (a *API) bySlug(f httpserver.HandlerFunc) httpserver.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := a.Projects.ProjectIDBySlug(r.Context(), r.PathValue("projectSlug"))
+		if err != nil {
+			return err
+		}
+		r.SetPathValue("projectId", id)
+		return f(w, r)
+	}
 }
 
 func (a *API) getRole(w http.ResponseWriter, r *http.Request) error {

@@ -82,6 +82,16 @@ func (s *Service) FindRoleBySlug(ctx context.Context, projectID, slug string) (*
 	return r, err
 }
 
+// ProjectIDBySlug returns the id of the project of the actor's organization named by slug,
+// when the actor holds a role in it (EFORBIDDEN otherwise; ENOTFOUND for no such project).
+func (s *Service) ProjectIDBySlug(ctx context.Context, slug string) (string, error) {
+	g, err := s.authz.ProjectBySlug(ctx, slug)
+	if err != nil {
+		return "", err
+	}
+	return g.Project.ID, nil
+}
+
 // FindRole returns a custom role by id, of any project the actor may read the roles of; a
 // role of another project is ENOTFOUND to anyone else.
 func (s *Service) FindRole(ctx context.Context, roleID string) (*coffer.ProjectRole, error) {

@@ -114,6 +114,7 @@ type axFixture struct {
 	TagGet, TagUpd, TagDel   string
 	RoleGet, RoleUpd         string
 	RoleDel, RoleDel2        string
+	RoleDel3                 string
 	Target                   string // an identity whose membership the routes change
 	n                        *servertest.Node
 	adminToken               string
@@ -135,6 +136,7 @@ func axNewFixture(t *testing.T, n *servertest.Node, admin *servertest.Admin, nam
 	f.RoleGet = roleID(do(http.MethodPost, roles, map[string]any{"slug": "rget", "name": "Role Get", "permissions": []map[string]any{{"subject": "secrets", "action": "read"}}}))
 	f.RoleUpd = roleID(do(http.MethodPost, roles, map[string]any{"slug": "rupd", "name": "Role Upd", "permissions": []map[string]any{{"subject": "tags", "action": "read"}}}))
 	f.RoleDel = roleID(do(http.MethodPost, roles, map[string]any{"slug": "rdel", "name": "Role Del", "permissions": []map[string]any{{"subject": "tags", "action": "read"}}}))
+	f.RoleDel3 = roleID(do(http.MethodPost, roles, map[string]any{"slug": "rdel3", "name": "Role Del 3", "permissions": []map[string]any{{"subject": "tags", "action": "read"}}}))
 	f.RoleDel2 = roleID(do(http.MethodPost, roles, map[string]any{"slug": "rdel2", "name": "Role Del 2", "permissions": []map[string]any{{"subject": "tags", "action": "read"}}}))
 	for _, pid := range []string{f.P, f.P2} {
 		do(http.MethodPost, "/api/v1/projects/"+pid+"/roles", map[string]any{"slug": axCustomSlug, "name": "Dev app", "description": "dev, /app/**",
@@ -264,6 +266,7 @@ func axRoutes() []axRoute {
 		}
 	}
 	P := func(f *axFixture) string { return f.P }
+	S1 := func(f *axFixture) string { return f.Slug }
 	fb := func(env string, extra map[string]any) func(f *axFixture) any { // folders and imports
 		return func(f *axFixture) any {
 			m := map[string]any{"workspaceId": f.P, "environment": env, "path": "/"}
@@ -294,6 +297,7 @@ func axRoutes() []axRoute {
 		tagOne = "/api/v1/projects/{projectId}/tags/{tagId}"
 		roleID = "/api/v1/projects/{projectId}/roles/{roleId}"
 		roles2 = "/api/v2/workspace/{projectId}/roles"
+		rolesS = "/api/v1/workspace/{projectSlug}/roles"
 		im     = "/api/v2/workspace/{projectId}/identity-memberships/{identityId}"
 	)
 	return []axRoute{
@@ -357,6 +361,11 @@ func axRoutes() []axRoute {
 		{"v2 role create", "POST " + roles2, "POST", path("/api/v2/workspace/%s/roles", P), fixed(map[string]any{"slug": "rnew2", "name": "New 2", "permissions": perms}), C, authz.Roles, "", "", 0},
 		{"v2 role update", "PATCH " + roles2 + "/{roleId}", "PATCH", path("/api/v2/workspace/%s/roles/%s", P, func(f *axFixture) string { return f.RoleUpd }), fixed(map[string]any{"description": "v2"}), E, authz.Roles, "", "", 0},
 		{"v2 role delete", "DELETE " + roles2 + "/{roleId}", "DELETE", path("/api/v2/workspace/%s/roles/%s", P, func(f *axFixture) string { return f.RoleDel2 }), none, D, authz.Roles, "", "", 0},
+		{"slug roles list", "GET " + rolesS, "GET", path("/api/v1/workspace/%s/roles", S1), none, R, authz.Roles, "", "", 0},
+		{"slug role get by slug", "GET " + rolesS + "/slug/{roleSlug}", "GET", path("/api/v1/workspace/%s/roles/slug/rget", S1), none, R, authz.Roles, "", "", 0},
+		{"slug role create", "POST " + rolesS, "POST", path("/api/v1/workspace/%s/roles", S1), fixed(map[string]any{"slug": "rnew1", "name": "New 1", "permissions": perms}), C, authz.Roles, "", "", 0},
+		{"slug role update", "PATCH " + rolesS + "/{roleId}", "PATCH", path("/api/v1/workspace/%s/roles/%s", S1, func(f *axFixture) string { return f.RoleUpd }), fixed(map[string]any{"description": "v1"}), E, authz.Roles, "", "", 0},
+		{"slug role delete", "DELETE " + rolesS + "/{roleId}", "DELETE", path("/api/v1/workspace/%s/roles/%s", S1, func(f *axFixture) string { return f.RoleDel3 }), none, D, authz.Roles, "", "", 0},
 		// Project reads and the project's audit log.
 		{"workspace get", "GET /api/v1/workspace/{id}", "GET", path("/api/v1/workspace/%s", P), none, R, authz.Settings, "", "", 0},
 		{"project get", "GET /api/v1/projects/{id}", "GET", path("/api/v1/projects/%s", P), none, R, authz.Settings, "", "", 0},
