@@ -272,15 +272,26 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("09-audit")
 
+	// The other pages, for the eye.
+	run("members", chromedp.Navigate(n.URL+"/members"), chromedp.WaitVisible("#memail", chromedp.ByQuery),
+		chromedp.SendKeys("#memail", "dev@example.com", chromedp.ByQuery),
+		chromedp.Click(`form[action="/members/invitations"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible("#invite-link", chromedp.ByQuery))
+	shot("10-members")
+	run("sessions", chromedp.Navigate(n.URL+"/settings/sessions"), chromedp.WaitVisible("#current", chromedp.ByQuery))
+	shot("11-sessions")
+	run("environments", chromedp.Navigate(n.URL+"/projects/shop/settings"), chromedp.WaitVisible("#nen", chromedp.ByQuery))
+	shot("12-environments")
+
 	// Sign out, then sign in again through the sign-in page.
 	run("sign out", chromedp.Click(`form.signout button`, chromedp.ByQuery), chromedp.WaitVisible("#password", chromedp.ByQuery))
-	shot("10-login")
+	shot("13-login")
 	run("sign in",
 		chromedp.SendKeys("#email", "admin@example.com", chromedp.ByQuery),
 		chromedp.SendKeys("#password", adminPassword, chromedp.ByQuery),
 		chromedp.Click(`form[action="/login"] button`, chromedp.ByQuery),
 		chromedp.WaitVisible(`ul.cards`, chromedp.ByQuery))
-	shot("11-overview")
+	shot("14-overview")
 
 	mu.Lock()
 	defer mu.Unlock()

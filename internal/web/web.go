@@ -88,6 +88,15 @@ func (wb *Web) Routes(mux Mux) error {
 	page("GET /setup", wb.setupPage)
 	page("POST /setup", wb.setup)
 	user("POST /logout", wb.logout)
+	// Where e-mailed links lead (account.go).
+	page("GET /reset-password", wb.resetPasswordPage)
+	page("POST /reset-password", wb.resetPassword)
+	page("GET /invitations/accept", wb.acceptInvitationPage)
+	page("POST /invitations/accept", wb.acceptInvitation)
+	user("GET /settings/sessions", wb.sessionsPage)
+	user("POST /settings/sessions/revoke", wb.revokeSession)
+	user("POST /settings/sessions/revoke-others", wb.revokeOtherSessions)
+	user("POST /settings/password", wb.changePassword)
 
 	// Signed in.
 	user("GET /{$}", wb.overview)
@@ -103,6 +112,15 @@ func (wb *Web) Routes(mux Mux) error {
 	user("POST /projects/{slug}/folders", wb.createFolder)
 	user("GET /projects/{slug}/history", wb.history)
 	user("POST /projects/{slug}/rollback", wb.rollback)
+	user("GET /projects/{slug}/settings", wb.projectSettings)
+	user("POST /projects/{slug}/environments", wb.createEnvironment)
+	user("POST /projects/{slug}/environments/{envId}", wb.updateEnvironment)
+	user("POST /projects/{slug}/environments/{envId}/delete", wb.deleteEnvironment)
+	user("GET /members", wb.membersPage)
+	user("POST /members/invitations", wb.invite)
+	user("POST /members/invitations/{id}/revoke", wb.revokeInvitation)
+	user("POST /members/{userId}/role", wb.setMemberRole)
+	user("POST /members/{userId}/remove", wb.removeMember)
 	user("GET /identities", wb.identitiesPage)
 	user("POST /identities", wb.createIdentity)
 	user("GET /audit", wb.auditPage)
@@ -187,8 +205,9 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"join": strings.Join,
-	"inc":  func(n int) int { return n + 1 },
+	"join":     strings.Join,
+	"inc":      func(n int) int { return n + 1 },
+	"orgRoles": func() []string { return orgRoles },
 	"cellOf": func(base, path string, c gridCell) cellData {
 		return cellData{Base: base, Path: path, Cell: c}
 	},

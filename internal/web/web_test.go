@@ -145,14 +145,15 @@ func TestSignedOutRedirects(t *testing.T) {
 func TestSecurityHeadersAndCSRF(t *testing.T) {
 	n := servertest.Start(t, store.SQLite)
 	anon := newBrowser(t, n.URL)
-	anonPages := []string{"/login", "/setup"}
+	anonPages := []string{"/login", "/setup", "/reset-password", "/reset-password?token=abc", "/invitations/accept?token=abc"}
 	b := setUp(t, n)
 	wantRedirect(t, b.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
 	b.post("/projects/shop/secrets/add", url.Values{"key": {"API_KEY"}, "value_dev": {"v1"}, "path": {"/"}}, true)
 	pages := []string{"/", "/projects", "/projects/shop", "/projects/shop/reveal?env=dev&key=API_KEY",
 		"/projects/shop/edit?env=dev&key=API_KEY", "/projects/shop/history?env=dev&key=API_KEY",
 		"/projects/shop/history?env=dev&key=API_KEY&reveal=1", "/identities", "/audit",
-		"/projects/nope", "/projects/shop/reveal?env=dev&key=NOPE"}
+		"/projects/nope", "/projects/shop/reveal?env=dev&key=NOPE", "/members", "/settings/sessions",
+		"/projects/shop/settings", "/reset-password", "/invitations/accept?token=abc"}
 	check := func(b *browser, path string) {
 		p := b.get(path)
 		if !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
@@ -192,6 +193,8 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		check(newBrowser(t, n.URL), path)
 	}
 
+	envID := regexp.MustCompile(`action="/projects/shop/environments/([^"/]+)"`).FindStringSubmatch(b.get("/projects/shop/settings").Body)[1]
+	const userID = "some-user" // refused before it is looked at
 	posts := []struct {
 		path string
 		form url.Values
@@ -204,6 +207,18 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/projects/shop/folders", url.Values{"env": {"dev"}, "name": {"evil"}}},
 		{"/projects/shop/rollback", url.Values{"env": {"dev"}, "key": {"API_KEY"}, "version": {"1"}}},
 		{"/identities", url.Values{"name": {"evil"}}},
+		{"/projects/shop/environments", url.Values{"name": {"Evil"}, "slug": {"evil"}}},
+		{"/projects/shop/environments/" + envID, url.Values{"name": {"Evil"}, "slug": {"evil"}}},
+		{"/projects/shop/environments/" + envID + "/delete", url.Values{"slug": {"dev"}, "confirm": {"dev"}}},
+		{"/members/invitations", url.Values{"email": {"evil@example.com"}, "role": {"admin"}}},
+		{"/members/" + userID + "/role", url.Values{"role": {"member"}}},
+		{"/members/" + userID + "/remove", nil},
+		{"/members/invitations/x/revoke", nil},
+		{"/settings/sessions/revoke", url.Values{"id": {"x"}}},
+		{"/settings/sessions/revoke-others", nil},
+		{"/settings/password", url.Values{"current": {adminPassword}, "password": {"another long password"}, "password2": {"another long password"}}},
+		{"/reset-password", url.Values{"email": {"admin@example.com"}}},
+		{"/invitations/accept", url.Values{"token": {"x"}, "name": {"Evil"}, "password": {adminPassword}}},
 		{"/logout", nil},
 		{"/login", url.Values{"email": {"admin@example.com"}, "password": {adminPassword}}},
 		{"/login/totp", url.Values{"code": {"123456"}}},
@@ -413,4 +428,104 @@ func adminToken(t *testing.T, n *servertest.Node) string {
 	}
 	n.MustDo(t, http.MethodPost, "/api/v1/auth/login", "", map[string]any{"email": "admin@example.com", "password": adminPassword}).JSON(t, &res)
 	return res.AccessToken
+}
+
+// TestAccountPages walks the pages e-mailed links lead to and the account settings: an
+// invitation made on the members page and accepted in another browser, sessions listed and
+// signed out, the password changed, a reset asked for, and environments added, renamed and
+// deleted.
+func TestAccountPages(t *testing.T) {
+	n := servertest.Start(t, store.SQLite)
+	admin := setUp(t, n)
+
+	// Invite: without e-mail the link is shown to hand over; it leads to /invitations/accept.
+	admin.get("/members")
+	p := admin.post("/members/invitations", url.Values{"email": {"dev@example.com"}, "role": {"member"}}, true)
+	m := regexp.MustCompile(`<code data-value>([^<]+/invitations/accept\?token=([^<&]+))</code>`).FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || m == nil {
+		t.Fatalf("invite: %d, no link shown", p.Status)
+	}
+	dev := newBrowser(t, n.URL)
+	if p := dev.get("/invitations/accept?token=" + m[2]); p.Status != http.StatusOK || !strings.Contains(p.Body, m[2]) {
+		t.Fatalf("accept page: %d", p.Status)
+	}
+	wantRedirect(t, dev.post("/invitations/accept", url.Values{"token": {m[2]}, "name": {"Dev"}, "password": {adminPassword}}, true),
+		http.StatusSeeOther, "/")
+	if p := dev.get("/"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Dev") {
+		t.Fatalf("after accepting: %d", p.Status)
+	}
+	if p := admin.get("/members"); !strings.Contains(p.Body, "<td>dev@example.com</td>") {
+		t.Fatalf("members page does not show the new member")
+	}
+	// A used invitation does not work twice.
+	other := newBrowser(t, n.URL)
+	other.get("/invitations/accept?token=" + m[2])
+	if p := other.post("/invitations/accept", url.Values{"token": {m[2]}, "name": {"X"}, "password": {adminPassword}}, true); p.Status == http.StatusSeeOther {
+		t.Fatal("an invitation was accepted twice")
+	}
+
+	// Sessions: a second sign-in of the admin shows up, and "sign out every other session"
+	// ends it.
+	second := newBrowser(t, n.URL)
+	second.get("/login")
+	wantRedirect(t, second.post("/login", url.Values{"email": {"admin@example.com"}, "password": {adminPassword}}, true), http.StatusSeeOther, "/")
+	p = admin.get("/settings/sessions")
+	if c := strings.Count(p.Body, `action="/settings/sessions/revoke"`); c != 2 {
+		t.Fatalf("sessions page lists %d sessions, want 2", c)
+	}
+	wantRedirect(t, admin.post("/settings/sessions/revoke-others", nil, true), http.StatusSeeOther, "/settings/sessions")
+	wantRedirect(t, second.get("/"), http.StatusSeeOther, "/login")
+	admin.get("/settings/sessions")
+
+	// Password change: a wrong current password is refused; the right one works.
+	if p := admin.post("/settings/password", url.Values{"current": {"not the password"}, "password": {"a brand new password"},
+		"password2": {"a brand new password"}}, true); p.Status < 400 {
+		t.Fatalf("wrong current password: %d", p.Status)
+	}
+	if p := admin.post("/settings/password", url.Values{"current": {adminPassword}, "password": {"a brand new password"},
+		"password2": {"a brand new password"}}, true); p.Status != http.StatusOK || !strings.Contains(p.Body, "Password changed") {
+		t.Fatalf("password change: %d", p.Status)
+	}
+
+	// A reset request answers the same whether or not the address has an account.
+	for _, email := range []string{"admin@example.com", "nobody@example.com"} {
+		anon := newBrowser(t, n.URL)
+		anon.get("/reset-password")
+		if p := anon.post("/reset-password", url.Values{"email": {email}}, true); p.Status != http.StatusOK ||
+			!strings.Contains(p.Body, "a reset link is on its way") {
+			t.Fatalf("reset request for %s: %d", email, p.Status)
+		}
+	}
+	// A bad reset token is refused.
+	anon := newBrowser(t, n.URL)
+	anon.get("/reset-password?token=bogus")
+	if p := anon.post("/reset-password", url.Values{"token": {"bogus"}, "password": {"yet another password"},
+		"password2": {"yet another password"}}, true); p.Status < 400 {
+		t.Fatalf("bogus reset token: %d", p.Status)
+	}
+
+	// Environments: add, rename, delete (only with its slug typed).
+	wantRedirect(t, admin.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
+	admin.get("/projects/shop/settings")
+	wantRedirect(t, admin.post("/projects/shop/environments", url.Values{"name": {"QA"}, "slug": {"qa"}}, true),
+		http.StatusSeeOther, "/projects/shop/settings")
+	p = admin.get("/projects/shop/settings")
+	id := regexp.MustCompile(`<input id="es-([^"]+)" form="[^"]+" name="slug" value="qa"`).FindStringSubmatch(p.Body)
+	if id == nil {
+		t.Fatalf("no qa environment: %.3000s", p.Body)
+	}
+	wantRedirect(t, admin.post("/projects/shop/environments/"+id[1], url.Values{"name": {"Quality"}, "slug": {"quality"}}, true),
+		http.StatusSeeOther, "/projects/shop/settings")
+	if p := admin.get("/projects/shop"); !strings.Contains(p.Body, "<th scope=\"col\">Quality</th>") {
+		t.Fatal("the renamed environment is not a column of the grid")
+	}
+	admin.get("/projects/shop/settings")
+	if p := admin.post("/projects/shop/environments/"+id[1]+"/delete", url.Values{"slug": {"quality"}, "confirm": {"qa"}}, true); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("delete without the right confirmation: %d", p.Status)
+	}
+	wantRedirect(t, admin.post("/projects/shop/environments/"+id[1]+"/delete", url.Values{"slug": {"quality"}, "confirm": {"quality"}}, true),
+		http.StatusSeeOther, "/projects/shop/settings")
+	if p := admin.get("/projects/shop"); strings.Contains(p.Body, "Quality") {
+		t.Fatal("the deleted environment is still a column")
+	}
 }
