@@ -12,6 +12,7 @@ have_postgres() {
 }
 have_redis() { command -v redis-server >/dev/null 2>&1; }
 have_node() { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }
+have_haproxy() { command -v haproxy >/dev/null 2>&1; } # the HA lab's load balancer (deploy/lab)
 # Debian's Chromium, which the dashboard's browser test (internal/web) drives headless.
 have_chromium() { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }
 
@@ -35,6 +36,7 @@ missing=()
 have_postgres || missing+=(postgresql)
 have_redis || missing+=(redis-server)
 have_node || missing+=(nodejs npm)
+have_haproxy || missing+=(haproxy)
 have_chromium || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
