@@ -27,7 +27,10 @@ type gridCell struct {
 	Present   bool
 	Forbidden bool
 	Version   int
+	Imported  string // "env:/path" when the value comes from an import
 	Value     string // only when revealed
+	Comment   string // only when revealed
+	Resolved  string // the value with its references resolved, when it has any (revealed only)
 	Revealed  bool
 }
 
@@ -48,6 +51,12 @@ type gridData struct {
 	Base    string // the project's URL
 	// Denied lists environments the user may not read.
 	Denied []string
+	// Imports are the folder's imports in every environment.
+	Imports []importView
+}
+
+type importView struct {
+	ID, Env, EnvName, From string
 }
 
 // cleanPath returns the folder path of a query or form value ("/" when empty).
@@ -97,16 +106,18 @@ func (wb *Web) renderGrid(w http.ResponseWriter, r *http.Request, status int, er
 	}
 	folder := cleanPath(r.FormValue("path"))
 	d := gridData{Project: p, Path: folder, Crumbs: crumbs(folder), Envs: p.Environments, Base: projectURL(p)}
-	type envValues map[string]struct {
-		sum     [32]byte
-		version int
+	type cellValue struct {
+		sum      [32]byte
+		version  int
+		imported string
 	}
+	type envValues map[string]cellValue
 	values := make([]envValues, len(p.Environments))
 	keys := map[string]bool{}
 	folders := map[string]bool{}
 	for i, env := range p.Environments {
 		sc := secrets.Scope{ProjectID: p.ID, Environment: env.Slug, Path: folder}
-		l, err := wb.Secrets.List(r.Context(), secrets.ListInput{Scope: sc})
+		l, err := wb.Secrets.List(r.Context(), secrets.ListInput{Scope: sc, IncludeImports: true})
 		switch coffer.ErrorCode(err) {
 		case "":
 		case coffer.ENOTFOUND: // the folder does not exist in this environment
@@ -118,15 +129,26 @@ func (wb *Web) renderGrid(w http.ResponseWriter, r *http.Request, status int, er
 			return err
 		}
 		values[i] = envValues{}
+		// What the folder's readers get: imports in order (later ones win), then its own.
+		for _, b := range l.Imports {
+			for _, s := range b.Secrets {
+				values[i][s.Key] = cellValue{sha256.Sum256([]byte(s.Value.Reveal())), s.Version, b.Environment + ":" + b.Path}
+				keys[s.Key] = true
+			}
+		}
 		for _, s := range l.Secrets {
 			if s.Type == coffer.SecretPersonal {
 				continue
 			}
-			values[i][s.Key] = struct {
-				sum     [32]byte
-				version int
-			}{sha256.Sum256([]byte(s.Value.Reveal())), s.Version}
+			values[i][s.Key] = cellValue{sha256.Sum256([]byte(s.Value.Reveal())), s.Version, ""}
 			keys[s.Key] = true
+		}
+		imps, err := wb.Secrets.ListImports(r.Context(), sc)
+		if err != nil && coffer.ErrorCode(err) != coffer.EFORBIDDEN {
+			return err
+		}
+		for _, imp := range imps {
+			d.Imports = append(d.Imports, importView{ID: imp.ID, Env: env.Slug, EnvName: env.Name, From: imp.ImportEnv.Slug + ":" + imp.ImportPath})
 		}
 		fs, err := wb.Secrets.ListFolders(r.Context(), sc)
 		if err == nil {
@@ -144,7 +166,7 @@ func (wb *Web) renderGrid(w http.ResponseWriter, r *http.Request, status int, er
 		for i, env := range p.Environments {
 			c := gridCell{Env: env.Slug, Key: k, Forbidden: slices.Contains(d.Denied, env.Slug)}
 			if v, ok := values[i][k]; ok {
-				c.Present, c.Version = true, v.version
+				c.Present, c.Version, c.Imported = true, v.version, v.imported
 				if first == nil {
 					sum := v.sum
 					first = &sum
@@ -202,11 +224,25 @@ func (wb *Web) reveal(w http.ResponseWriter, r *http.Request) error {
 	ref := refOf(r)
 	cell := gridCell{Env: ref.Env, Key: ref.Key, Present: true}
 	if r.FormValue("hide") == "" {
-		s, err := wb.Secrets.Get(r.Context(), secrets.GetInput{Scope: ref.scope(p), Key: ref.Key})
+		in := secrets.GetInput{Scope: ref.scope(p), Key: ref.Key, IncludeImports: true}
+		s, err := wb.Secrets.Get(r.Context(), in)
 		if err != nil {
 			return err
 		}
-		cell.Value, cell.Revealed, cell.Version = s.Value.Reveal(), true, s.Version
+		cell.Value, cell.Comment, cell.Revealed, cell.Version = s.Value.Reveal(), s.Comment.Reveal(), true, s.Version
+		if s.Path != ref.Path || s.Environment != ref.Env {
+			cell.Imported = s.Environment + ":" + s.Path
+		}
+		if strings.Contains(cell.Value, "${") { // references: show what they resolve to
+			in.Expand = true
+			if x, err := wb.Secrets.Get(r.Context(), in); err == nil {
+				cell.Resolved = x.Value.Reveal()
+			} else if msg, ok := userMessage(err); ok {
+				cell.Resolved = "(cannot resolve: " + msg + ")"
+			} else {
+				return err
+			}
+		}
 	}
 	d := cellData{Base: projectURL(p), Path: ref.Path, Cell: cell}
 	if isHTMX(r) {
@@ -413,6 +449,32 @@ func (wb *Web) rollback(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := wb.Secrets.Rollback(r.Context(), ref.scope(p), ref.Key, coffer.SecretShared, version); err != nil {
 		return err
+	}
+	return redirect(w, r, gridURL(p, ref.Path))
+}
+
+// createImport makes the folder of one environment import another environment's folder.
+func (wb *Web) createImport(w http.ResponseWriter, r *http.Request) error {
+	p, err := wb.projectOf(r)
+	if err != nil {
+		return err
+	}
+	ref := refOf(r)
+	src := secrets.ImportSource{Environment: r.PostFormValue("from_env"), Path: cleanPath(r.PostFormValue("from_path"))}
+	if _, err := wb.Secrets.CreateImport(r.Context(), ref.scope(p), src); err != nil {
+		return wb.formError(w, r, err)
+	}
+	return redirect(w, r, gridURL(p, ref.Path))
+}
+
+func (wb *Web) deleteImport(w http.ResponseWriter, r *http.Request) error {
+	p, err := wb.projectOf(r)
+	if err != nil {
+		return err
+	}
+	ref := refOf(r)
+	if _, err := wb.Secrets.DeleteImport(r.Context(), ref.scope(p), r.PostFormValue("id")); err != nil {
+		return wb.formError(w, r, err)
 	}
 	return redirect(w, r, gridURL(p, ref.Path))
 }

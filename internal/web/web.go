@@ -110,6 +110,8 @@ func (wb *Web) Routes(mux Mux) error {
 	user("POST /projects/{slug}/secrets/delete", wb.deleteSecret)
 	user("POST /projects/{slug}/secrets/paste", wb.pasteSecrets)
 	user("POST /projects/{slug}/folders", wb.createFolder)
+	user("POST /projects/{slug}/imports", wb.createImport)
+	user("POST /projects/{slug}/imports/delete", wb.deleteImport)
 	user("GET /projects/{slug}/history", wb.history)
 	user("POST /projects/{slug}/rollback", wb.rollback)
 	user("GET /projects/{slug}/settings", wb.projectSettings)

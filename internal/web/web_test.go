@@ -207,6 +207,8 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/projects/shop/folders", url.Values{"env": {"dev"}, "name": {"evil"}}},
 		{"/projects/shop/rollback", url.Values{"env": {"dev"}, "key": {"API_KEY"}, "version": {"1"}}},
 		{"/identities", url.Values{"name": {"evil"}}},
+		{"/projects/shop/imports", url.Values{"env": {"staging"}, "from_env": {"dev"}, "from_path": {"/"}}},
+		{"/projects/shop/imports/delete", url.Values{"env": {"staging"}, "id": {"x"}}},
 		{"/projects/shop/environments", url.Values{"name": {"Evil"}, "slug": {"evil"}}},
 		{"/projects/shop/environments/" + envID, url.Values{"name": {"Evil"}, "slug": {"evil"}}},
 		{"/projects/shop/environments/" + envID + "/delete", url.Values{"slug": {"dev"}, "confirm": {"dev"}}},
@@ -325,6 +327,30 @@ func TestGridMasksValues(t *testing.T) {
 	if p := b.get("/projects/shop/reveal?env=dev&path=/&key=DB_URL"); !strings.Contains(p.Body, dev) {
 		t.Fatalf("rollback did not restore version 1")
 	}
+	// Imports: staging imports dev's root; its column then shows dev's keys, marked imported.
+	b.get("/projects/shop")
+	wantRedirect(t, b.post("/projects/shop/imports", url.Values{"path": {"/"}, "env": {"staging"}, "from_env": {"dev"}, "from_path": {"/"}}, true),
+		http.StatusSeeOther, "/projects/shop")
+	grid = b.get("/projects/shop")
+	if !strings.Contains(grid.Body, `id="cell-staging-DB_URL"`) || !strings.Contains(grid.Body, "from dev:/") {
+		t.Fatalf("the imported key is not shown in staging")
+	}
+	if p := b.get("/projects/shop/reveal?env=staging&path=/&key=DB_URL"); !strings.Contains(p.Body, dev) {
+		t.Fatalf("revealing an imported value")
+	}
+	// References: the revealed value shows what it resolves to.
+	b.get("/projects/shop")
+	b.post("/projects/shop/secrets/add", url.Values{"path": {"/"}, "key": {"REF"}, "value_dev": {"${DB_URL}"}}, true)
+	if p := b.get("/projects/shop/reveal?env=dev&path=/&key=REF"); !strings.Contains(p.Body, `title="Resolves to: `+dev+`"`) {
+		t.Fatalf("the reference is not resolved: %.3000s", p.Body)
+	}
+	imp := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(b.get("/projects/shop").Body)
+	wantRedirect(t, b.post("/projects/shop/imports/delete", url.Values{"path": {"/"}, "env": {"staging"}, "id": {imp[1]}}, true),
+		http.StatusSeeOther, "/projects/shop")
+	if strings.Contains(b.get("/projects/shop").Body, "from dev:/") {
+		t.Fatal("the import was not removed")
+	}
+
 	// Delete from one environment: the row stays, marked missing there.
 	b.get("/projects/shop")
 	wantRedirect(t, b.post("/projects/shop/secrets/delete", url.Values{"env": {"dev"}, "path": {"/"}, "key": {"ONLY_DEV"}}, true),
