@@ -8,6 +8,7 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/httpserver"
 	"github.com/cofferhq/coffer/internal/members"
+	"github.com/cofferhq/coffer/internal/secrets"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
@@ -91,6 +92,7 @@ func (wb *Web) revokeInvitation(w http.ResponseWriter, r *http.Request) error {
 type settingsData struct {
 	Project *coffer.Project
 	Base    string
+	Tags    []*coffer.Tag
 }
 
 // projectSettings shows the project's environments, to add, rename, reorder and delete.
@@ -103,8 +105,12 @@ func (wb *Web) renderSettings(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
+	tags, err := wb.Secrets.ListTags(r.Context(), p.ID)
+	if err != nil && coffer.ErrorCode(err) != coffer.EFORBIDDEN {
+		return err
+	}
 	wb.render(w, r, status, "settings", &view{Title: p.Name + " settings", Nav: "projects", Error: msg,
-		D: settingsData{Project: p, Base: projectURL(p)}})
+		D: settingsData{Project: p, Base: projectURL(p), Tags: tags}})
 	return nil
 }
 
@@ -158,6 +164,29 @@ func (wb *Web) deleteEnvironment(w http.ResponseWriter, r *http.Request) error {
 		return wb.settingsError(w, r, coffer.Errorf(coffer.EVALIDATION, "confirm: type the environment's slug to delete it"))
 	}
 	if _, err := wb.Projects.DeleteEnvironment(r.Context(), p.ID, r.PathValue("envId")); err != nil {
+		return wb.settingsError(w, r, err)
+	}
+	return redirect(w, r, projectURL(p)+"/settings")
+}
+
+func (wb *Web) createTag(w http.ResponseWriter, r *http.Request) error {
+	p, err := wb.projectOf(r)
+	if err != nil {
+		return err
+	}
+	name, slug := strings.TrimSpace(r.PostFormValue("name")), strings.TrimSpace(r.PostFormValue("slug"))
+	if _, err := wb.Secrets.CreateTag(r.Context(), p.ID, secrets.TagInput{Name: &name, Slug: &slug}); err != nil {
+		return wb.settingsError(w, r, err)
+	}
+	return redirect(w, r, projectURL(p)+"/settings")
+}
+
+func (wb *Web) deleteTag(w http.ResponseWriter, r *http.Request) error {
+	p, err := wb.projectOf(r)
+	if err != nil {
+		return err
+	}
+	if _, err := wb.Secrets.DeleteTag(r.Context(), p.ID, r.PathValue("tagId")); err != nil {
 		return wb.settingsError(w, r, err)
 	}
 	return redirect(w, r, projectURL(p)+"/settings")

@@ -36,6 +36,7 @@ type gridCell struct {
 
 type gridRow struct {
 	Key     string
+	Tags    []string // tag names the key carries in any environment
 	Cells   []gridCell
 	Differs bool // present in several environments with different values
 	Missing bool // absent from some environment
@@ -114,6 +115,7 @@ func (wb *Web) renderGrid(w http.ResponseWriter, r *http.Request, status int, er
 	type envValues map[string]cellValue
 	values := make([]envValues, len(p.Environments))
 	keys := map[string]bool{}
+	tags := map[string]map[string]bool{} // key → tag names
 	folders := map[string]bool{}
 	for i, env := range p.Environments {
 		sc := secrets.Scope{ProjectID: p.ID, Environment: env.Slug, Path: folder}
@@ -142,6 +144,12 @@ func (wb *Web) renderGrid(w http.ResponseWriter, r *http.Request, status int, er
 			}
 			values[i][s.Key] = cellValue{sha256.Sum256([]byte(s.Value.Reveal())), s.Version, ""}
 			keys[s.Key] = true
+			for _, t := range s.Tags {
+				if tags[s.Key] == nil {
+					tags[s.Key] = map[string]bool{}
+				}
+				tags[s.Key][t.Name] = true
+			}
 		}
 		imps, err := wb.Secrets.ListImports(r.Context(), sc)
 		if err != nil && coffer.ErrorCode(err) != coffer.EFORBIDDEN {
@@ -161,7 +169,7 @@ func (wb *Web) renderGrid(w http.ResponseWriter, r *http.Request, status int, er
 		d.Folders = append(d.Folders, crumb{Name: name, Path: path.Join(folder, name)})
 	}
 	for _, k := range slices.Sorted(mapKeys(keys)) {
-		row := gridRow{Key: k}
+		row := gridRow{Key: k, Tags: slices.Sorted(mapKeys(tags[k]))}
 		var first *[32]byte
 		for i, env := range p.Environments {
 			c := gridCell{Env: env.Slug, Key: k, Forbidden: slices.Contains(d.Denied, env.Slug)}
@@ -254,15 +262,16 @@ func (wb *Web) reveal(w http.ResponseWriter, r *http.Request) error {
 }
 
 type editData struct {
-	Project       *coffer.Project
-	Base          string
-	Ref           secretRef
-	Value         string
-	Comment       string
-	Version       int
-	Back          string
-	Environments  []coffer.Environment
-	EnvironmentOK bool
+	Project *coffer.Project
+	Base    string
+	Ref     secretRef
+	Value   string
+	Comment string
+	Version int
+	Back    string
+	// Tags are the project's tags; Tagged the ids the secret carries.
+	Tags   []*coffer.Tag
+	Tagged map[string]bool
 }
 
 // editPage is the form that changes (or creates, when missing) one secret of one environment.
@@ -272,11 +281,17 @@ func (wb *Web) editPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ref := refOf(r)
-	d := editData{Project: p, Base: projectURL(p), Ref: ref, Back: gridURL(p, ref.Path)}
+	d := editData{Project: p, Base: projectURL(p), Ref: ref, Back: gridURL(p, ref.Path), Tagged: map[string]bool{}}
+	if d.Tags, err = wb.Secrets.ListTags(r.Context(), p.ID); err != nil && coffer.ErrorCode(err) != coffer.EFORBIDDEN {
+		return err
+	}
 	s, err := wb.Secrets.Get(r.Context(), secrets.GetInput{Scope: ref.scope(p), Key: ref.Key})
 	switch coffer.ErrorCode(err) {
 	case "":
 		d.Value, d.Comment, d.Version = s.Value.Reveal(), s.Comment.Reveal(), s.Version
+		for _, t := range s.Tags {
+			d.Tagged[t.ID] = true
+		}
 	case coffer.ENOTFOUND:
 	default:
 		return err
@@ -297,8 +312,15 @@ func (wb *Web) saveSecret(w http.ResponseWriter, r *http.Request) error {
 	}
 	ref := refOf(r)
 	value, comment := r.PostFormValue("value"), r.PostFormValue("comment")
-	_, err = wb.Secrets.Update(r.Context(), ref.scope(p), secrets.Upsert,
-		[]secrets.Change{{Key: ref.Key, Value: &value, Comment: &comment}})
+	c := secrets.Change{Key: ref.Key, Value: &value, Comment: &comment}
+	if r.PostFormValue("tags_shown") == "1" { // the form listed the tags: set exactly the checked ones
+		ids := r.PostForm["tag"]
+		if ids == nil {
+			ids = []string{}
+		}
+		c.TagIDs = &ids
+	}
+	_, err = wb.Secrets.Update(r.Context(), ref.scope(p), secrets.Upsert, []secrets.Change{c})
 	if err != nil {
 		return wb.formError(w, r, err)
 	}

@@ -118,6 +118,8 @@ func (wb *Web) Routes(mux Mux) error {
 	user("POST /projects/{slug}/environments", wb.createEnvironment)
 	user("POST /projects/{slug}/environments/{envId}", wb.updateEnvironment)
 	user("POST /projects/{slug}/environments/{envId}/delete", wb.deleteEnvironment)
+	user("POST /projects/{slug}/tags", wb.createTag)
+	user("POST /projects/{slug}/tags/{tagId}/delete", wb.deleteTag)
 	user("GET /members", wb.membersPage)
 	user("POST /members/invitations", wb.invite)
 	user("POST /members/invitations/{id}/revoke", wb.revokeInvitation)

@@ -209,6 +209,8 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/identities", url.Values{"name": {"evil"}}},
 		{"/projects/shop/imports", url.Values{"env": {"staging"}, "from_env": {"dev"}, "from_path": {"/"}}},
 		{"/projects/shop/imports/delete", url.Values{"env": {"staging"}, "id": {"x"}}},
+		{"/projects/shop/tags", url.Values{"name": {"Evil"}, "slug": {"evil"}}},
+		{"/projects/shop/tags/x/delete", nil},
 		{"/projects/shop/environments", url.Values{"name": {"Evil"}, "slug": {"evil"}}},
 		{"/projects/shop/environments/" + envID, url.Values{"name": {"Evil"}, "slug": {"evil"}}},
 		{"/projects/shop/environments/" + envID + "/delete", url.Values{"slug": {"dev"}, "confirm": {"dev"}}},
@@ -358,6 +360,21 @@ func TestGridMasksValues(t *testing.T) {
 	if strings.Contains(b.get("/projects/shop").Body, "ONLY_DEV") {
 		t.Errorf("deleted key still shown")
 	}
+	// Tags: made on the settings page, set in the edit form, shown on the key's row.
+	b.get("/projects/shop/settings")
+	wantRedirect(t, b.post("/projects/shop/tags", url.Values{"name": {"Backend"}, "slug": {"backend"}}, true), http.StatusSeeOther, "/projects/shop/settings")
+	e := b.get("/projects/shop/edit?env=dev&path=/&key=DB_URL")
+	tag := regexp.MustCompile(`name="tag" value="([^"]+)"`).FindStringSubmatch(e.Body)
+	if tag == nil {
+		t.Fatalf("no tag in the edit form")
+	}
+	wantRedirect(t, b.post("/projects/shop/secrets", url.Values{"env": {"dev"}, "path": {"/"}, "key": {"DB_URL"}, "value": {dev},
+		"tags_shown": {"1"}, "tag": {tag[1]}}, true), http.StatusSeeOther, "/projects/shop")
+	grid = b.get("/projects/shop")
+	if r := row("DB_URL"); !strings.Contains(r, `<span class="badge tag">Backend</span>`) {
+		t.Fatalf("the tag is not on the row: %s", r)
+	}
+
 	// A bad key is refused with the field named and nothing written.
 	p = b.post("/projects/shop/secrets/add", url.Values{"path": {"/"}, "key": {"bad key"}, "value_dev": {"x"}}, true)
 	if p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusBadRequest {
