@@ -15,10 +15,10 @@ func rateLimitOptions() []Option {
 			"Universal-auth logins of machine identities allowed per client IP (an IPv6 /64) per minute; more answer 429 with Retry-After. 0 turns the limit off.",
 			func(c *Config) *int64 { return &c.RateLimitMachineLoginPerIP }),
 		int64Option("COFFER_LOCKOUT_FAILURES", "lockout-failures", "5",
-			"Failed sign-ins (wrong password or code; for an identity, wrong client secret) on one account within COFFER_LOCKOUT_DURATION that lock it out, from every IP, for COFFER_LOCKOUT_DURATION; unknown accounts are counted alike. 0 turns lockout off.",
+			"Sign-in attempts on one account (an e-mail or a client id, known or not) that may fail within COFFER_LOCKOUT_DURATION; the next is refused and locks the account out, from every IP, for COFFER_LOCKOUT_DURATION. A success clears the count. 0 turns lockout off.",
 			func(c *Config) *int64 { return &c.LockoutFailures }),
 		durationOption("COFFER_LOCKOUT_DURATION", "lockout-duration", "15m0s",
-			"How long failed sign-ins are counted towards a lockout, and how long a lockout lasts (at least 1s).",
+			"How long failed sign-in attempts are counted towards a lockout, and how long a lockout lasts (at least 1s).",
 			func(c *Config) *time.Duration { return &c.LockoutDuration }),
 	}
 }

@@ -13,26 +13,11 @@ func (s *Service) LimitLogins(users, machines *ratelimit.Login) {
 	s.userLogins, s.machineLogins = users, machines
 }
 
-// countSignIn tells the user sign-in limiter how an attempt that was allowed ended: wrong
-// credentials (password or second factor) count towards a lockout, a session clears them.
-// A step towards a second factor counts for neither.
+// countSignIn clears the user's counted attempts when one signed in. An attempt that stops to
+// ask for the second factor stays counted until the code is given: it cannot be used to clear
+// the count between guesses of the code.
 func (s *Service) countSignIn(ctx context.Context, e SignInEvent) {
-	switch {
-	case e.Outcome == "success":
+	if e.Outcome == "success" {
 		s.userLogins.Succeeded(ctx, e.Email)
-	case e.Outcome == "failure" && (e.Reason == "password" || e.Reason == "totp"):
-		s.userLogins.Failed(ctx, e.Email)
-	}
-}
-
-// countLogin is countSignIn for a universal-auth login: an unknown client id or a wrong or
-// expired secret counts; a refused address or an exhausted secret does not (no guess was made).
-func (s *Service) countLogin(ctx context.Context, clientID string, err error) {
-	switch {
-	case clientID == "":
-	case err == nil:
-		s.machineLogins.Succeeded(ctx, clientID)
-	case err == errBadCredentials:
-		s.machineLogins.Failed(ctx, clientID)
 	}
 }

@@ -85,25 +85,23 @@ var errBadCredentials = coffer.Errorf(coffer.EUNAUTHORIZED, "Invalid credentials
 // Login exchanges a universal-auth client id and secret for an access token. ip is the client
 // address; the VPC endpoint the request came through is read from ctx
 // (coffer.VPCEndpointIDFromContext). Both must be trusted by the identity. Too many attempts
-// from ip, or a client id locked out after failures, get a *ratelimit.Refusal (ERATELIMIT)
-// before the secret is looked at, whether the client id exists or not.
+// from ip, or on a client id (existing or not) without success, get a *ratelimit.Refusal
+// (ERATELIMIT) before the secret is compared. An attempt from an untrusted address or VPC
+// endpoint is not counted against the client id: no guess was checked, and outsiders cannot
+// lock an identity out.
 func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip netip.Addr) (_ *Issued, err error) {
-	limited := false
-	defer func() {
-		if !limited {
-			s.countLogin(ctx, clientID, err)
-		}
-		s.auditLoginFailure(ctx, clientID, err)
-	}()
+	defer func() { s.auditLoginFailure(ctx, clientID, err) }()
 	if clientID == "" || clientSecret == "" {
 		return nil, coffer.Errorf(coffer.EVALIDATION, "clientId and clientSecret are required")
 	}
-	if err := s.machineLogins.Allow(ctx, ip, clientID); err != nil {
-		limited = true
+	if err := s.machineLogins.AllowIP(ctx, ip); err != nil {
 		return nil, err
 	}
 	ua, err := s.db.FindUniversalAuthByClientID(ctx, clientID)
 	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		if err := s.machineLogins.AllowAccount(ctx, clientID); err != nil {
+			return nil, err
+		}
 		subtle.ConstantTimeCompare(hashSecret(clientSecret), hashSecret(clientID)) // same work as a miss below
 		return nil, errBadCredentials
 	} else if err != nil {
@@ -114,6 +112,9 @@ func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip n
 	}
 	if !coffer.VPCEndpointTrusted(ua.TrustedVPCEndpointIDs, coffer.VPCEndpointIDFromContext(ctx)) {
 		return nil, coffer.Errorf(coffer.EFORBIDDEN, "Failed to authenticate: the request did not come through a VPC endpoint trusted by this identity")
+	}
+	if err := s.machineLogins.AllowAccount(ctx, clientID); err != nil {
+		return nil, err
 	}
 	secrets, err := s.db.ListClientSecrets(ctx, ua.IdentityID, false)
 	if err != nil {
@@ -130,6 +131,7 @@ func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip n
 	if match == nil || match.Expired(now) {
 		return nil, errBadCredentials
 	}
+	s.machineLogins.Succeeded(ctx, clientID) // the secret is right, whatever follows
 	ident, err := s.db.FindIdentity(ctx, ua.IdentityID)
 	if err != nil {
 		return nil, err

@@ -21,9 +21,12 @@ const (
 )
 
 // Login is the brute-force policy of one kind of sign-in (users' passwords, or machine
-// identities' universal auth): at most PerIP attempts from one client address per IPWindow,
-// and after Failures failed attempts on one account within Lockout, that account is refused
-// from every address for Lockout. A successful sign-in clears the account's failures.
+// identities' universal auth): at most PerIP attempts from one client address per IPWindow, and
+// at most Failures attempts on one account within Lockout that do not end in Succeeded; the
+// next is refused, and the account stays refused from every address for Lockout. Attempts are
+// counted before the credentials are checked, so a burst of guesses on one account, however
+// parallel, gets Failures of them checked at most; attempts refused during a lockout are not
+// counted.
 //
 // Accounts are counted whether they exist or not, and a refusal never says which: the caller
 // must give the same answer for both. A nil *Login allows everything.
@@ -32,8 +35,8 @@ type Login struct {
 	Scope    string        // "user", "identity": the key space, so one kind never counts for the other
 	PerIP    int64         // attempts per address per IPWindow; 0: no limit
 	IPWindow time.Duration // 0: DefaultIPWindow
-	Failures int64         // failed attempts per account before a lockout; 0: no lockout
-	Lockout  time.Duration // how long failures are counted, and how long a lockout lasts; 0: DefaultLockout
+	Failures int64         // attempts per account without success before a lockout; 0: no lockout
+	Lockout  time.Duration // how long attempts are counted, and how long a lockout lasts; 0: DefaultLockout
 	// KeySalt keys the hash that turns account names and addresses into counter keys, so that
 	// a Redis dump does not list who tried to sign in. Every node must use the same.
 	KeySalt []byte
@@ -112,34 +115,70 @@ func (l *Login) logErr(ctx context.Context, op string, err error) {
 	log.WarnContext(ctx, "rate limit: counter unavailable; the attempt is allowed", "op", op, "scope", l.Scope, "err", err)
 }
 
-// Allow counts an attempt from ip on account and returns a *Refusal when the address has
-// made too many attempts or the account is locked out; otherwise nil. It is called before
-// any credential is checked, so a refused attempt costs no password hash. An invalid ip is
-// not counted. When the counters cannot be reached the attempt is allowed.
+// Allow is AllowIP and then AllowAccount.
 func (l *Login) Allow(ctx context.Context, ip netip.Addr, account string) error {
-	if l == nil {
+	if err := l.AllowIP(ctx, ip); err != nil {
+		return err
+	}
+	return l.AllowAccount(ctx, account)
+}
+
+// AllowIP counts an attempt from ip and returns a *Refusal when the address has made too many.
+// Call it before anything else is done for the attempt. An invalid ip is not counted. When the
+// counters cannot be reached the attempt is allowed.
+func (l *Login) AllowIP(ctx context.Context, ip netip.Addr) error {
+	if l == nil || l.PerIP <= 0 || !ip.IsValid() {
 		return nil
 	}
-	if l.PerIP > 0 && ip.IsValid() {
-		k := l.key("ip", addrKey(ip))
-		n, err := l.Limiter.Incr(ctx, k, l.ipWindow())
-		if err != nil {
-			l.logErr(ctx, "incr", err)
-		} else if n > l.PerIP {
-			return l.refuse(ctx, k, LimitIP, l.ipWindow(), coffer.Errorf(coffer.ERATELIMIT,
-				"Too many sign-in attempts from this address (at most %d per %s); try again later", l.PerIP, human(l.ipWindow())))
-		}
+	k := l.key("ip", addrKey(ip))
+	n, err := l.Limiter.Incr(ctx, k, l.ipWindow())
+	if err != nil {
+		l.logErr(ctx, "incr", err)
+		return nil
 	}
-	if l.Failures > 0 {
-		k := l.key("lock", account)
-		d, err := l.Limiter.TTL(ctx, k)
-		if err != nil {
-			l.logErr(ctx, "ttl", err)
-		} else if d > 0 {
-			return &Refusal{Limit: LimitAccount, After: d, err: l.lockedError()}
-		}
+	if n <= l.PerIP {
+		return nil
 	}
-	return nil
+	d, err := l.Limiter.TTL(ctx, k)
+	if err != nil || d <= 0 {
+		d = l.ipWindow()
+	}
+	return &Refusal{Limit: LimitIP, After: d, err: coffer.Errorf(coffer.ERATELIMIT,
+		"Too many sign-in attempts from this address (at most %d per %s); try again later", l.PerIP, human(l.ipWindow()))}
+}
+
+// AllowAccount counts an attempt on account, before its credentials are checked, and returns
+// a *Refusal when the account is locked out or this attempt is one too many (which locks it
+// out). When the counters cannot be reached the attempt is allowed.
+func (l *Login) AllowAccount(ctx context.Context, account string) error {
+	if l == nil || l.Failures <= 0 {
+		return nil
+	}
+	lock := l.key("lock", account)
+	if d, err := l.Limiter.TTL(ctx, lock); err != nil {
+		l.logErr(ctx, "ttl", err)
+	} else if d > 0 {
+		return &Refusal{Limit: LimitAccount, After: d, err: l.lockedError()}
+	}
+	// The attempt counter is never cleared by a lockout: it started before the lock, so it
+	// expires before the lock does, and an attempt counted just as another locked the account
+	// is refused too.
+	n, err := l.Limiter.Incr(ctx, l.key("try", account), l.lockout())
+	if err != nil {
+		l.logErr(ctx, "incr", err)
+		return nil
+	}
+	if n <= l.Failures {
+		return nil
+	}
+	if _, err := l.Limiter.Incr(ctx, lock, l.lockout()); err != nil {
+		l.logErr(ctx, "incr", err)
+	}
+	d, err := l.Limiter.TTL(ctx, lock)
+	if err != nil || d <= 0 {
+		d = l.lockout()
+	}
+	return &Refusal{Limit: LimitAccount, After: d, err: l.lockedError()}
 }
 
 // lockedError is the message of an account lockout: the same for every account, existing or not.
@@ -148,44 +187,12 @@ func (l *Login) lockedError() *coffer.Error {
 		l.Failures, human(l.lockout()), human(l.lockout()))
 }
 
-func (l *Login) refuse(ctx context.Context, key, limit string, window time.Duration, e *coffer.Error) *Refusal {
-	d, err := l.Limiter.TTL(ctx, key)
-	if err != nil || d <= 0 {
-		d = window
-	}
-	return &Refusal{Limit: limit, After: d, err: e}
-}
-
-// Failed counts a failed attempt (wrong credentials) on account, and locks the account out
-// when that makes Failures.
-func (l *Login) Failed(ctx context.Context, account string) {
-	if l == nil || l.Failures <= 0 {
-		return
-	}
-	fk := l.key("fail", account)
-	n, err := l.Limiter.Incr(ctx, fk, l.lockout())
-	if err != nil {
-		l.logErr(ctx, "incr", err)
-		return
-	}
-	if n < l.Failures {
-		return
-	}
-	if _, err := l.Limiter.Incr(ctx, l.key("lock", account), l.lockout()); err != nil {
-		l.logErr(ctx, "incr", err)
-		return
-	}
-	if err := l.Limiter.Del(ctx, fk); err != nil { // after the lockout, counting starts afresh
-		l.logErr(ctx, "del", err)
-	}
-}
-
-// Succeeded clears account's failures after a successful sign-in.
+// Succeeded clears the attempts counted on account: its credentials were right.
 func (l *Login) Succeeded(ctx context.Context, account string) {
 	if l == nil || l.Failures <= 0 {
 		return
 	}
-	if err := l.Limiter.Del(ctx, l.key("fail", account)); err != nil {
+	if err := l.Limiter.Del(ctx, l.key("try", account)); err != nil {
 		l.logErr(ctx, "del", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,6 +68,16 @@ func wantRefusal(t *testing.T, err error, limit string, most time.Duration) *Ref
 	return r
 }
 
+// fail makes n attempts on account from ip that are allowed (and then fail: no Succeeded).
+func fail(t *testing.T, l *Login, ip netip.Addr, account string, n int) {
+	t.Helper()
+	for i := range n {
+		if err := l.Allow(context.Background(), ip, account); err != nil {
+			t.Fatalf("attempt %d on %s: %v", i+1, account, err)
+		}
+	}
+}
+
 func TestLoginLockout(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -73,24 +85,14 @@ func TestLoginLockout(t *testing.T) {
 			lim, _ := b.new(t)
 			l := newLogin(lim)
 			// Four failures and a success: the count starts again.
-			for range 4 {
-				l.Failed(ctx, "alice@example.com")
-			}
+			fail(t, l, ipA, "alice@example.com", 4)
 			l.Succeeded(ctx, "alice@example.com")
-			for range 4 {
-				l.Failed(ctx, "alice@example.com")
-			}
-			if err := l.Allow(ctx, ipA, "alice@example.com"); err != nil {
-				t.Fatalf("after 4 failures since the last success: %v", err)
-			}
-			// The fifth failure locks the account, from every address; an unknown account
-			// locked alike gets the same message.
-			l.Failed(ctx, "alice@example.com")
+			// Five attempts pass; the sixth, even with the right password, is refused and locks
+			// the account for every address. An unknown account locked alike gets the same message.
+			fail(t, l, ipA, "alice@example.com", 5)
 			known := wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, 15*time.Minute)
 			wantRefusal(t, l.Allow(ctx, ipB, "alice@example.com"), LimitAccount, 15*time.Minute)
-			for range 5 {
-				l.Failed(ctx, "nobody@example.com")
-			}
+			fail(t, l, ipB, "nobody@example.com", 5)
 			unknown := wantRefusal(t, l.Allow(ctx, ipB, "nobody@example.com"), LimitAccount, 15*time.Minute)
 			if coffer.ErrorMessage(known) != coffer.ErrorMessage(unknown) {
 				t.Errorf("messages differ: %q and %q", coffer.ErrorMessage(known), coffer.ErrorMessage(unknown))
@@ -116,9 +118,7 @@ func TestLoginLockoutEnds(t *testing.T) {
 	t.Run("memory", func(t *testing.T) {
 		c := newClock()
 		l := newLogin(Fallback{Local: NewMemory(1000, c.Now)})
-		for range 5 {
-			l.Failed(ctx, "alice@example.com")
-		}
+		fail(t, l, ipA, "alice@example.com", 5)
 		wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, 15*time.Minute)
 		c.Advance(15*time.Minute - time.Second)
 		wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, time.Second)
@@ -126,18 +126,15 @@ func TestLoginLockoutEnds(t *testing.T) {
 		if err := l.Allow(ctx, ipA, "alice@example.com"); err != nil {
 			t.Fatalf("after the lockout: %v", err)
 		}
-		// Counting starts afresh: one more failure does not lock again.
-		l.Failed(ctx, "alice@example.com")
-		if err := l.Allow(ctx, ipA, "alice@example.com"); err != nil {
-			t.Fatalf("one failure after the lockout: %v", err)
-		}
+		// Counting starts afresh.
+		fail(t, l, ipA, "alice@example.com", 4)
 	})
 	t.Run("redis", func(t *testing.T) {
 		// Redis keeps real time: a lockout of one second, waited out.
 		l := newLogin(Redis{C: newRedisClient(t, testenv.RedisURL(t))})
 		l.Lockout = time.Second
 		for range 5 {
-			l.Failed(ctx, "alice@example.com")
+			l.Allow(ctx, ipA, "alice@example.com") // a slow machine may see the window end here already
 		}
 		r := wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, time.Second)
 		time.Sleep(r.After + 50*time.Millisecond)
@@ -196,7 +193,6 @@ func TestLoginPerIPWindow(t *testing.T) {
 func TestNilLoginAllows(t *testing.T) {
 	var l *Login
 	ctx := context.Background()
-	l.Failed(ctx, "a")
 	l.Succeeded(ctx, "a")
 	if err := l.Allow(ctx, ipA, "a"); err != nil {
 		t.Fatal(err)
@@ -209,18 +205,13 @@ func TestRedisDown(t *testing.T) {
 	ctx := context.Background()
 	srv := testenv.StartRedis(t)
 	l := newLogin(Fallback{Shared: Redis{C: newRedisClient(t, srv.URL())}, Local: NewMemory(1000, nil)})
-	l.PerIP = 4
-	for range 2 {
-		l.Failed(ctx, "alice@example.com")
-	}
+	l.PerIP = 6
+	fail(t, l, ipA, "alice@example.com", 2)
 	srv.Stop()
-	for range 3 {
-		l.Failed(ctx, "alice@example.com")
-	}
+	fail(t, l, ipA, "alice@example.com", 3)
 	wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, 15*time.Minute)
-	for range 4 {
-		l.Allow(ctx, ipB, "x")
-	}
+	fail(t, l, ipB, "x", 4)
+	fail(t, l, ipB, "y", 2)
 	wantRefusal(t, l.Allow(ctx, ipB, "x"), LimitIP, time.Minute)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -230,7 +221,7 @@ func TestRedisDown(t *testing.T) {
 	for l.Limiter.(Fallback).Shared.(Redis).C.Ping(ctx) != nil && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	wantRefusal(t, l.Allow(ctx, ipA, "alice@example.com"), LimitAccount, 15*time.Minute)
+	wantRefusal(t, l.Allow(ctx, netip.MustParseAddr("192.0.2.99"), "alice@example.com"), LimitAccount, 15*time.Minute)
 }
 
 // TestKeysHoldNoSecret: what reaches Redis names neither the account nor the address.
@@ -238,11 +229,9 @@ func TestKeysHoldNoSecret(t *testing.T) {
 	ctx := context.Background()
 	url := testenv.RedisURL(t)
 	l := newLogin(Redis{C: newRedisClient(t, url)})
-	l.Failed(ctx, "alice@example.com")
-	l.Allow(ctx, ipA, "alice@example.com")
-	for range 5 {
-		l.Failed(ctx, "bob@example.com")
-	}
+	fail(t, l, ipA, "alice@example.com", 1)
+	fail(t, l, ipA, "bob@example.com", 5)
+	l.Allow(ctx, ipA, "bob@example.com")
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +242,7 @@ func TestKeysHoldNoSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) < 3 { // ip, alice's failures, bob's lock
+	if len(keys) < 4 { // ip, alice's and bob's attempts, bob's lock
 		t.Fatalf("keys %v: want at least 3", keys)
 	}
 	for _, k := range keys {
@@ -261,5 +250,31 @@ func TestKeysHoldNoSecret(t *testing.T) {
 			strings.Contains(k, "example") || strings.Contains(k, ipA.String()) {
 			t.Errorf("key %q names what it counts", k)
 		}
+	}
+}
+
+// TestLoginBurst: 100 parallel attempts on one account get Failures checked, no more, however
+// they interleave; the rest are refused.
+func TestLoginBurst(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			lim, _ := b.new(t)
+			l := newLogin(lim)
+			var allowed, refused atomic.Int64
+			var wg sync.WaitGroup
+			for range 100 {
+				wg.Go(func() {
+					if err := l.Allow(context.Background(), ipA, "alice@example.com"); err == nil {
+						allowed.Add(1)
+					} else if AsRefusal(err) != nil {
+						refused.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if allowed.Load() != 5 || refused.Load() != 95 {
+				t.Errorf("%d allowed, %d refused; want 5 and 95", allowed.Load(), refused.Load())
+			}
+		})
 	}
 }

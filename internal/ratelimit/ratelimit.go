@@ -23,8 +23,8 @@ type Limiter interface {
 
 // Fallback is a Limiter that uses Shared (Redis: the counts of every node) when it answers
 // and Local (in process) otherwise. Local counts every call too, so a node that loses Redis
-// keeps enforcing what it saw itself, and a count or a lockout made locally while Redis was
-// down still holds when Redis is back: Incr and TTL answer the larger of the two.
+// keeps enforcing what it saw itself; and TTL answers the longer of the two, so a lockout made
+// locally while Redis was down still holds when Redis is back.
 type Fallback struct {
 	Shared Limiter // nil: no Redis
 	Local  Limiter
@@ -35,7 +35,7 @@ func (f Fallback) Incr(ctx context.Context, key string, window time.Duration) (i
 	n, err := f.Local.Incr(ctx, key, window)
 	if f.Shared != nil {
 		if sn, serr := f.Shared.Incr(ctx, key, window); serr == nil {
-			return max(n, sn), nil
+			return sn, nil
 		}
 	}
 	return n, err
