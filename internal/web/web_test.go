@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/servertest"
 	"github.com/cofferhq/coffer/internal/store"
 )
@@ -570,5 +571,60 @@ func TestAccountPages(t *testing.T) {
 		http.StatusSeeOther, "/projects/shop/settings")
 	if p := admin.get("/projects/shop"); strings.Contains(p.Body, "Quality") {
 		t.Fatal("the deleted environment is still a column")
+	}
+}
+
+// TestSignInWithTOTP signs in through the two-step form of an account with a second factor: the
+// password step leads to the code step without a session, a wrong code is refused, the right
+// one signs in, and a code step whose sealed state was tampered with or that came from another
+// browser is refused.
+func TestSignInWithTOTP(t *testing.T) {
+	n := servertest.Start(t, store.SQLite)
+	setUp(t, n)
+	tok := adminToken(t, n)
+	var e struct {
+		Secret string `json:"secret"`
+	}
+	n.MustDo(t, http.MethodPost, "/api/v1/auth/totp/enroll", tok, map[string]any{}).JSON(t, &e)
+	// The sign-in uses the next step's code (within the allowed skew): the confirmation's step
+	// is spent and a replayed code is refused.
+	step := 0 * time.Second
+	code := func() string {
+		c, err := identity.TOTPCode(e.Secret, time.Now().Add(step))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	n.MustDo(t, http.MethodPost, "/api/v1/auth/totp/confirm", tok, map[string]any{"code": code()})
+	step = 30 * time.Second
+
+	b := newBrowser(t, n.URL)
+	b.get("/login")
+	p := b.post("/login", url.Values{"email": {"admin@example.com"}, "password": {adminPassword}, "next": {"/audit"}}, true)
+	state := regexp.MustCompile(`name="state" value="([^"]+)"`).FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || state == nil || strings.Contains(p.Body, adminPassword) {
+		t.Fatalf("password step: %d", p.Status)
+	}
+	wantRedirect(t, b.get("/"), http.StatusSeeOther, "/login") // no session yet
+	b.get("/login")
+	if p := b.post("/login/totp", url.Values{"state": {state[1]}, "code": {"000000"}, "next": {"/audit"}}, true); p.Status != http.StatusUnauthorized {
+		t.Fatalf("wrong code: %d", p.Status)
+	}
+	// The sealed state is bound to this browser's pre-session cookie and cannot be altered.
+	other := newBrowser(t, n.URL)
+	other.get("/login")
+	if p := other.post("/login/totp", url.Values{"state": {state[1]}, "code": {code()}}, true); p.Status == http.StatusSeeOther {
+		t.Fatal("another browser finished the sign-in with the sealed state")
+	}
+	bad := []byte(state[1])
+	bad[len(bad)/2] ^= 1
+	if p := b.post("/login/totp", url.Values{"state": {string(bad)}, "code": {code()}}, true); p.Status == http.StatusSeeOther {
+		t.Fatal("a tampered state signed in")
+	}
+	b.get("/login")
+	wantRedirect(t, b.post("/login/totp", url.Values{"state": {state[1]}, "code": {code()}, "next": {"/audit"}}, true), http.StatusSeeOther, "/audit")
+	if p := b.get("/audit"); p.Status != http.StatusOK {
+		t.Fatalf("after TOTP: %d", p.Status)
 	}
 }
