@@ -229,20 +229,20 @@ i=0
 for port in "$N1" "$N2" "$N3"; do
 	i=$((i + 1))
 	mkdir -p "$LAB_DIR/node$i"
-	cat >"$LAB_DIR/node$i/env" <<EOF
-COFFER_LISTEN=127.0.0.1:$port
-COFFER_DATA_DIR=$LAB_DIR/node$i
-COFFER_SITE_URL=http://127.0.0.1:$LB
-COFFER_DATABASE_URL=$DB_URL
-COFFER_DATABASE_READ_REPLICAS=$REPLICA_URL
-COFFER_REDIS_SENTINEL_ADDRS=127.0.0.1:$S1,127.0.0.1:$S2,127.0.0.1:$S3
-COFFER_REDIS_SENTINEL_MASTER=coffer
-COFFER_SMTP_HOST=127.0.0.1
-COFFER_SMTP_PORT=$SMTP
-COFFER_SMTP_TLS=none
-COFFER_SMTP_FROM='Coffer Lab <coffer@lab.test>'
-COFFER_SHUTDOWN_DRAIN=${LAB_DRAIN:-3s}
-EOF
+	{ # shell-quoted, read with `set -a; . env`
+		printf '%s=%q\n' COFFER_LISTEN "127.0.0.1:$port"
+		printf '%s=%q\n' COFFER_DATA_DIR "$LAB_DIR/node$i"
+		printf '%s=%q\n' COFFER_SITE_URL "http://127.0.0.1:$LB"
+		printf '%s=%q\n' COFFER_DATABASE_URL "$DB_URL"
+		printf '%s=%q\n' COFFER_DATABASE_READ_REPLICAS "$REPLICA_URL"
+		printf '%s=%q\n' COFFER_REDIS_SENTINEL_ADDRS "127.0.0.1:$S1,127.0.0.1:$S2,127.0.0.1:$S3"
+		printf '%s=%q\n' COFFER_REDIS_SENTINEL_MASTER "coffer"
+		printf '%s=%q\n' COFFER_SMTP_HOST "127.0.0.1"
+		printf '%s=%q\n' COFFER_SMTP_PORT "$SMTP"
+		printf '%s=%q\n' COFFER_SMTP_TLS "none"
+		printf '%s=%q\n' COFFER_SMTP_FROM "Coffer Lab <coffer@lab.test>"
+		printf '%s=%q\n' COFFER_SHUTDOWN_DRAIN "${LAB_DRAIN:-3s}"
+	} >"$LAB_DIR/node$i/env"
 	cat "$LAB_DIR/keys.env" >>"$LAB_DIR/node$i/env"
 	chmod 600 "$LAB_DIR/node$i/env"
 	# The settings stay off the command line: env(1) reads them from the file at each start.
