@@ -156,7 +156,7 @@ func (c *Cache) Project(ctx context.Context, projectID string) (*Project, error)
 	if err != nil {
 		return nil, err
 	}
-	if p != nil && p.checked.Load() == e {
+	if p != nil && p.checked.Load() >= e { // confirmed at e or later: nothing changed since we began
 		c.stats.Hits.Add(1)
 		return p, nil
 	}
@@ -285,7 +285,7 @@ func (c *Cache) Token(ctx context.Context, key [32]byte, load TokenLoader) (any,
 		return nil, err
 	}
 	if t != nil {
-		if t.checked.Load() == e {
+		if t.checked.Load() >= e {
 			c.stats.Hits.Add(1)
 			return t.v, nil
 		}
