@@ -114,10 +114,7 @@ func (wb *Web) signIn(w http.ResponseWriter, r *http.Request, in identity.LoginI
 		wb.Sessions.SetCookie(w, res.Session.Token, res.Session.Record.ID, res.Session.ExpiresIn(wb.Identity.Now()))
 		return redirect(w, r, d.Next)
 	case res.EnrollmentRequired:
-		wb.render(w, r, http.StatusForbidden, "login", &view{Title: "Sign in", CSRF: wb.preSessionToken(w, r),
-			Error: "Your organization requires two-factor authentication and your account has none yet: " +
-				"enrol with `coffer login` first, then sign in here.", D: d})
-		return nil
+		return wb.enrolAtSignIn(w, r, res.MFAToken, d.Next)
 	}
 	c, err := r.Cookie(preSessionCookie)
 	if err != nil {

@@ -97,6 +97,9 @@ func (wb *Web) Routes(mux Mux) error {
 	user("POST /settings/sessions/revoke", wb.revokeSession)
 	user("POST /settings/sessions/revoke-others", wb.revokeOtherSessions)
 	user("POST /settings/password", wb.changePassword)
+	user("POST /settings/totp", wb.startEnrolment)
+	page("POST /settings/totp/confirm", wb.confirmEnrolment) // also during an MFA-enforced sign-in
+	user("POST /settings/totp/disable", wb.disableTOTP)
 
 	// Signed in.
 	user("GET /{$}", wb.overview)

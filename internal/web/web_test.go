@@ -221,6 +221,9 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/members/invitations/x/revoke", nil},
 		{"/settings/sessions/revoke", url.Values{"id": {"x"}}},
 		{"/settings/sessions/revoke-others", nil},
+		{"/settings/totp", nil},
+		{"/settings/totp/confirm", url.Values{"code": {"123456"}}},
+		{"/settings/totp/disable", url.Values{"password": {adminPassword}, "code": {"123456"}}},
 		{"/settings/password", url.Values{"current": {adminPassword}, "password": {"another long password"}, "password2": {"another long password"}}},
 		{"/reset-password", url.Values{"email": {"admin@example.com"}}},
 		{"/invitations/accept", url.Values{"token": {"x"}, "name": {"Evil"}, "password": {adminPassword}}},
@@ -626,5 +629,75 @@ func TestSignInWithTOTP(t *testing.T) {
 	wantRedirect(t, b.post("/login/totp", url.Values{"state": {state[1]}, "code": {code()}, "next": {"/audit"}}, true), http.StatusSeeOther, "/audit")
 	if p := b.get("/audit"); p.Status != http.StatusOK {
 		t.Fatalf("after TOTP: %d", p.Status)
+	}
+}
+
+var totpKeyRE = regexp.MustCompile(`<code class="key" data-value>([A-Z2-7]+)</code>`)
+
+// TestTOTPEnrolment turns a second factor on and off from the account page, and enrols during
+// the sign-in of an organization that enforces MFA.
+func TestTOTPEnrolment(t *testing.T) {
+	n := servertest.Start(t, store.SQLite)
+	admin := setUp(t, n)
+	codeAt := func(secret string, step int) string {
+		c, err := identity.TOTPCode(secret, time.Now().Add(time.Duration(step)*30*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	admin.get("/settings/sessions")
+	p := admin.post("/settings/totp", nil, true)
+	key := totpKeyRE.FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || key == nil || !strings.Contains(p.Body, `href="otpauth://totp/`) {
+		t.Fatalf("enrol page: %d", p.Status)
+	}
+	if p := admin.post("/settings/totp/confirm", url.Values{"code": {"000000"}, "secret": {key[1]}}, true); p.Status < 400 || !totpKeyRE.MatchString(p.Body) {
+		t.Fatalf("wrong code: %d", p.Status)
+	}
+	p = admin.post("/settings/totp/confirm", url.Values{"code": {codeAt(key[1], 0)}}, true)
+	codes := regexp.MustCompile(`(?s)<li data-value>(.*?)</li>`).FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || codes == nil || len(strings.Fields(codes[1])) != 10 {
+		t.Fatalf("confirm: %d", p.Status)
+	}
+	if p := admin.get("/settings/sessions"); !strings.Contains(p.Body, "10 recovery codes left") {
+		t.Fatal("the account page does not say TOTP is on")
+	}
+	if p := admin.post("/settings/totp/disable", url.Values{"password": {adminPassword}, "code": {codeAt(key[1], 1)}}, true); p.Status != http.StatusOK ||
+		!strings.Contains(p.Body, "Two-factor authentication is off.") {
+		t.Fatalf("disable: %d", p.Status)
+	}
+
+	// An organization that enforces MFA: a member without a second factor enrols while signing in.
+	admin.get("/members")
+	p = admin.post("/members/invitations", url.Values{"email": {"dev@example.com"}, "role": {"member"}}, true)
+	m := regexp.MustCompile(`/invitations/accept\?token=([^<&"]+)`).FindStringSubmatch(p.Body)
+	dev := newBrowser(t, n.URL)
+	dev.get("/invitations/accept?token=" + m[1])
+	wantRedirect(t, dev.post("/invitations/accept", url.Values{"token": {m[1]}, "name": {"Dev"}, "password": {adminPassword}}, true), http.StatusSeeOther, "/")
+	u, err := n.Server.DB.FindUserByEmail(context.Background(), "admin@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgID, err := n.Server.DB.FirstOrgOf(context.Background(), coffer.ActorUser, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.MustDo(t, http.MethodPatch, "/api/v1/organizations/"+orgID, adminToken(t, n), map[string]any{"enforceMfa": true})
+	dev = newBrowser(t, n.URL)
+	dev.get("/login")
+	p = dev.post("/login", url.Values{"email": {"dev@example.com"}, "password": {adminPassword}, "next": {"/projects"}}, true)
+	key = totpKeyRE.FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || key == nil || !strings.Contains(p.Body, "requires a second factor") {
+		t.Fatalf("enforced enrolment page: %d", p.Status)
+	}
+	wantRedirect(t, dev.get("/"), http.StatusSeeOther, "/login")
+	state := regexp.MustCompile(`name="state" value="([^"]+)"`).FindStringSubmatch(p.Body)
+	p = dev.post("/settings/totp/confirm", url.Values{"state": {state[1]}, "next": {"/projects"}, "code": {codeAt(key[1], 0)}}, true)
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `<a href="/projects">Continue</a>`) {
+		t.Fatalf("enforced confirm: %d", p.Status)
+	}
+	if p := dev.get("/projects"); p.Status != http.StatusOK {
+		t.Fatalf("signed in after enrolment: %d", p.Status)
 	}
 }
