@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,6 +131,11 @@ func (wb *Web) Routes(mux Mux) error {
 	user("POST /members/{userId}/remove", wb.removeMember)
 	user("GET /identities", wb.identitiesPage)
 	user("POST /identities", wb.createIdentity)
+	user("GET /identities/{id}", wb.identityPage)
+	user("POST /identities/{id}/client-secrets", wb.newClientSecret)
+	user("POST /identities/{id}/client-secrets/revoke", wb.revokeClientSecret)
+	user("POST /identities/{id}/projects", wb.setIdentityRole)
+	user("POST /identities/{id}/delete", wb.deleteIdentity)
 	user("GET /audit", wb.auditPage)
 	return nil
 }
@@ -212,9 +218,13 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"join":     strings.Join,
-	"inc":      func(n int) int { return n + 1 },
-	"orgRoles": func() []string { return orgRoles },
+	"join":         strings.Join,
+	"inc":          func(n int) int { return n + 1 },
+	"orgRoles":     func() []string { return orgRoles },
+	"projectRoles": func() []string { return projectRoles },
+	"isBuiltinRole": func(r string) bool {
+		return slices.Contains(projectRoles, r)
+	},
 	"cellOf": func(base, path string, c gridCell) cellData {
 		return cellData{Base: base, Path: path, Cell: c}
 	},

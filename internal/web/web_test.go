@@ -222,6 +222,10 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/settings/sessions/revoke", url.Values{"id": {"x"}}},
 		{"/settings/sessions/revoke-others", nil},
 		{"/settings/totp", nil},
+		{"/identities/x/client-secrets", nil},
+		{"/identities/x/client-secrets/revoke", url.Values{"secret": {"x"}}},
+		{"/identities/x/projects", url.Values{"project": {"x"}, "role": {"admin"}}},
+		{"/identities/x/delete", url.Values{"confirm": {"x"}}},
 		{"/settings/totp/confirm", url.Values{"code": {"123456"}}},
 		{"/settings/totp/disable", url.Values{"password": {adminPassword}, "code": {"123456"}}},
 		{"/settings/password", url.Values{"current": {adminPassword}, "password": {"another long password"}, "password2": {"another long password"}}},
@@ -699,5 +703,66 @@ func TestTOTPEnrolment(t *testing.T) {
 	}
 	if p := dev.get("/projects"); p.Status != http.StatusOK {
 		t.Fatalf("signed in after enrolment: %d", p.Status)
+	}
+}
+
+// TestIdentityPage creates an identity, then on its page makes a second client secret (shown
+// once, and it signs in), revokes it (it no longer does), changes its project role and deletes
+// it (only with its name typed).
+func TestIdentityPage(t *testing.T) {
+	n := servertest.Start(t, store.SQLite)
+	b := setUp(t, n)
+	wantRedirect(t, b.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
+	b.get("/projects/shop")
+	b.post("/projects/shop/secrets/add", url.Values{"path": {"/"}, "key": {"K"}, "value_dev": {"v1"}}, true)
+	p := b.get("/identities")
+	projectID := regexp.MustCompile(`<option value="([^"]+)">Shop</option>`).FindStringSubmatch(p.Body)[1]
+	p = b.post("/identities", url.Values{"name": {"ci"}, "project": {projectID}, "role": {"viewer"}}, true)
+	clientID := regexp.MustCompile(`id="cred-id"><code data-value>([^<]+)</code>`).FindStringSubmatch(p.Body)[1]
+	id := regexp.MustCompile(`<a href="/identities/([^"]+)">ci</a>`).FindStringSubmatch(p.Body)[1]
+	login := func(secret string) int {
+		return n.Do(t, http.MethodPost, "/api/v1/auth/universal-auth/login", "", map[string]any{"clientId": clientID, "clientSecret": secret}).Status
+	}
+
+	page := b.get("/identities/" + id)
+	if !strings.Contains(page.Body, clientID) || !strings.Contains(page.Body, `<option selected>viewer</option>`) {
+		t.Fatalf("identity page: %d", page.Status)
+	}
+	p = b.post("/identities/"+id+"/client-secrets", url.Values{"description": {"second"}}, true)
+	secret := regexp.MustCompile(`id="new-secret"><code data-value>([^<]+)</code>`).FindStringSubmatch(p.Body)
+	if secret == nil {
+		t.Fatalf("new client secret not shown: %d", p.Status)
+	}
+	if st := login(secret[1]); st != http.StatusOK {
+		t.Fatalf("login with the new secret: %d", st)
+	}
+	if p := b.get("/identities/" + id); strings.Contains(p.Body, secret[1]) {
+		t.Fatal("the client secret is shown again")
+	}
+	ids := regexp.MustCompile(`name="secret" value="([^"]+)"`).FindAllStringSubmatch(b.get("/identities/"+id).Body, -1)
+	if len(ids) != 2 {
+		t.Fatalf("%d client secrets listed, want 2", len(ids))
+	}
+	for _, s := range ids {
+		wantRedirect(t, b.post("/identities/"+id+"/client-secrets/revoke", url.Values{"secret": {s[1]}}, true), http.StatusSeeOther, "/identities/"+id)
+		b.get("/identities/" + id)
+	}
+	if st := login(secret[1]); st == http.StatusOK {
+		t.Fatal("a revoked client secret still signs in")
+	}
+	wantRedirect(t, b.post("/identities/"+id+"/projects", url.Values{"project": {projectID}, "role": {"member"}}, true), http.StatusSeeOther, "/identities/"+id)
+	if p := b.get("/identities/" + id); !strings.Contains(p.Body, `<option selected>member</option>`) {
+		t.Fatal("the role did not change")
+	}
+	wantRedirect(t, b.post("/identities/"+id+"/projects", url.Values{"project": {projectID}, "role": {"none"}}, true), http.StatusSeeOther, "/identities/"+id)
+	if p := b.get("/identities/" + id); !strings.Contains(p.Body, `<option value="none" selected>none</option>`) {
+		t.Fatal("the role was not removed")
+	}
+	if p := b.post("/identities/"+id+"/delete", url.Values{"confirm": {"not-ci"}}, true); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("delete without the name: %d", p.Status)
+	}
+	wantRedirect(t, b.post("/identities/"+id+"/delete", url.Values{"confirm": {"ci"}}, true), http.StatusSeeOther, "/identities")
+	if p := b.get("/identities"); strings.Contains(p.Body, ">ci</a>") {
+		t.Fatal("the identity was not deleted")
 	}
 }
