@@ -13,7 +13,7 @@ build:
 ## (deploy/aws is its own module: its template tests synthesize through node, without -race)
 test:
 	./scripts/test-deps.sh
-	$(GO) test -race ./...
+	$(GO) test -race -timeout 20m ./... # the HA lab (deploy/lab) runs six scenarios: more than the default 10m per package on a busy machine
 	cd deploy/aws && $(GO) test ./...
 
 ## lint: formatting and vet

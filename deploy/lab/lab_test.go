@@ -123,15 +123,29 @@ func up(t *testing.T) *lab {
 	}
 	l := &lab{dir: dir}
 	t.Cleanup(func() { l.down(t) })
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "./up.sh", dir)
-	cmd.Env = append(os.Environ(), "LAB_COFFER_BIN="+bin, "LAB_NO_DEPS=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("up.sh: %v\n%s", err, out.String())
+	// A second try with new ports if the first fails (another program took a port up.sh chose).
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		cmd := exec.CommandContext(ctx, "./up.sh", dir)
+		cmd.Env = append(os.Environ(), "LAB_COFFER_BIN="+bin, "LAB_NO_DEPS=1")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		cancel()
+		if err == nil {
+			break
+		}
+		if attempt == 2 {
+			t.Fatalf("up.sh: %v\n%s", err, out.String())
+		}
+		t.Logf("up.sh failed (trying once more): %v\n%s", err, out.String())
+		if out, err := exec.Command("./down.sh", dir).CombinedOutput(); err != nil {
+			t.Fatalf("down.sh after a failed up.sh: %v\n%s", err, out)
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Logf("lab up in %v", time.Since(start).Round(time.Millisecond))
 	env, err := exec.Command("bash", "-c", `set -a; . "$1/lab.env"; env -0`, "lab", dir).Output()

@@ -85,11 +85,16 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 # --- ports ----------------------------------------------------------------------------------
+# Below the kernel's ephemeral range, which outgoing connections (and servers on port 0) take
+# from: a port that is free now stays free until its server binds it.
 USED=" "
+read -r EPH_LOW _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || EPH_LOW=32768
+PORT_LOW=10000
+[ "$EPH_LOW" -gt $((PORT_LOW + 2000)) ] || PORT_LOW=$((EPH_LOW > 3000 ? EPH_LOW - 2000 : 1024))
 freeport() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((PORT_LOW + RANDOM % (EPH_LOW - PORT_LOW)))
 		[[ $USED == *" $p "* ]] && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then USED+="$p "; echo "$p"; return; fi
 	done
