@@ -13,6 +13,7 @@ import (
 )
 
 type membersData struct {
+	EnforceMFA  bool
 	Members     []*members.Member
 	Invitations []*store.Invitation
 	Me          string
@@ -35,6 +36,11 @@ func (wb *Web) renderMembers(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	d.Members, d.Me = ms, a.ID
+	set, err := wb.Members.GetSettings(r.Context(), a.OrgID)
+	if err != nil {
+		return err
+	}
+	d.EnforceMFA = set.EnforceMFA
 	if invs, err := wb.Members.ListInvitations(r.Context(), a.OrgID); err == nil { // admins only
 		d.Invitations = invs
 	}
@@ -63,6 +69,16 @@ func (wb *Web) invite(w http.ResponseWriter, r *http.Request) error {
 		notice = "E-mail is not configured: give " + inv.Invitation.Email + " this link (it works once)."
 	}
 	return wb.renderMembers(w, r, http.StatusOK, "", notice, membersData{Link: inv.Link})
+}
+
+// setEnforceMFA turns the organization's two-factor requirement on or off (members without a
+// second factor are signed out when it turns on, except the admin's own session).
+func (wb *Web) setEnforceMFA(w http.ResponseWriter, r *http.Request) error {
+	a := coffer.ActorFromContext(r.Context())
+	if _, err := wb.Members.SetEnforceMFA(r.Context(), a.OrgID, r.PostFormValue("enforce") == "on"); err != nil {
+		return wb.membersError(w, r, err, membersData{})
+	}
+	return redirect(w, r, "/members")
 }
 
 func (wb *Web) setMemberRole(w http.ResponseWriter, r *http.Request) error {

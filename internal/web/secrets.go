@@ -426,6 +426,7 @@ type historyData struct {
 	Back     string
 	Versions []versionView
 	Revealed bool
+	Actors   map[string]string // id → e-mail or name, of the organization's members and identities
 }
 
 // history lists a secret's versions, newest first, each with what changed from the one before;
@@ -440,7 +441,8 @@ func (wb *Web) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := historyData{Project: p, Base: projectURL(p), Ref: ref, Back: gridURL(p, ref.Path), Revealed: r.FormValue("reveal") == "1"}
+	d := historyData{Project: p, Base: projectURL(p), Ref: ref, Back: gridURL(p, ref.Path), Revealed: r.FormValue("reveal") == "1",
+		Actors: wb.actorNames(r)}
 	for i, v := range vs {
 		vv := versionView{SecretVersion: v, Current: i == 0}
 		prev := ""
@@ -499,4 +501,22 @@ func (wb *Web) deleteImport(w http.ResponseWriter, r *http.Request) error {
 		return wb.formError(w, r, err)
 	}
 	return redirect(w, r, gridURL(p, ref.Path))
+}
+
+// actorNames maps the ids of the organization's members and identities to their e-mail
+// addresses and names, as far as the user may list them.
+func (wb *Web) actorNames(r *http.Request) map[string]string {
+	out := map[string]string{}
+	a := coffer.ActorFromContext(r.Context())
+	if ms, err := wb.Members.ListMembers(r.Context(), a.OrgID); err == nil {
+		for _, m := range ms {
+			out[m.ActorID] = m.Email
+		}
+	}
+	if ids, err := wb.Identity.ListIdentities(r.Context(), a.OrgID); err == nil {
+		for _, i := range ids {
+			out[i.ID] = i.Name + " (identity)"
+		}
+	}
+	return out
 }

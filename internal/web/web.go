@@ -126,6 +126,7 @@ func (wb *Web) Routes(mux Mux) error {
 	user("POST /projects/{slug}/tags/{tagId}/delete", wb.deleteTag)
 	user("GET /members", wb.membersPage)
 	user("POST /members/invitations", wb.invite)
+	user("POST /members/mfa", wb.setEnforceMFA)
 	user("POST /members/invitations/{id}/revoke", wb.revokeInvitation)
 	user("POST /members/{userId}/role", wb.setMemberRole)
 	user("POST /members/{userId}/remove", wb.removeMember)

@@ -219,6 +219,7 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/members/" + userID + "/role", url.Values{"role": {"member"}}},
 		{"/members/" + userID + "/remove", nil},
 		{"/members/invitations/x/revoke", nil},
+		{"/members/mfa", url.Values{"enforce": {"on"}}},
 		{"/settings/sessions/revoke", url.Values{"id": {"x"}}},
 		{"/settings/sessions/revoke-others", nil},
 		{"/settings/totp", nil},
@@ -679,15 +680,11 @@ func TestTOTPEnrolment(t *testing.T) {
 	dev := newBrowser(t, n.URL)
 	dev.get("/invitations/accept?token=" + m[1])
 	wantRedirect(t, dev.post("/invitations/accept", url.Values{"token": {m[1]}, "name": {"Dev"}, "password": {adminPassword}}, true), http.StatusSeeOther, "/")
-	u, err := n.Server.DB.FindUserByEmail(context.Background(), "admin@example.com")
-	if err != nil {
-		t.Fatal(err)
+	admin.get("/members")
+	wantRedirect(t, admin.post("/members/mfa", url.Values{"enforce": {"on"}}, true), http.StatusSeeOther, "/members")
+	if p := admin.get("/members"); !strings.Contains(p.Body, `name="enforce" checked`) {
+		t.Fatal("the members page does not show MFA enforced")
 	}
-	orgID, err := n.Server.DB.FirstOrgOf(context.Background(), coffer.ActorUser, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.MustDo(t, http.MethodPatch, "/api/v1/organizations/"+orgID, adminToken(t, n), map[string]any{"enforceMfa": true})
 	dev = newBrowser(t, n.URL)
 	dev.get("/login")
 	p = dev.post("/login", url.Values{"email": {"dev@example.com"}, "password": {adminPassword}, "next": {"/projects"}}, true)
