@@ -69,11 +69,25 @@ func TestBrowser(t *testing.T) {
 	n := servertest.Start(t, store.SQLite)
 	shots := artifactsDir(t)
 
+	// A fresh profile. Not t.TempDir: Chromium's helper processes may still write to it for a
+	// moment after the browser exits, which would fail the test's own cleanup.
+	profile, err := os.MkdirTemp("", "coffer-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 10 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
@@ -184,6 +198,11 @@ func TestBrowser(t *testing.T) {
 	run("edit",
 		chromedp.Click(`#cell-dev-DB_URL a[aria-label^="Edit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#val-dev-DB_URL`, chromedp.ByQuery))
+	var focused string
+	run("focus", chromedp.Evaluate(`document.activeElement.id`, &focused))
+	if focused != "val-dev-DB_URL" {
+		t.Errorf("after the inline edit opened, the focus is on %q, want the value field", focused)
+	}
 	shot("05-edit-inline")
 	run("save",
 		chromedp.SetValue(`#val-dev-DB_URL`, edited, chromedp.ByQuery),

@@ -369,6 +369,22 @@ func TestGridMasksValues(t *testing.T) {
 	if strings.Contains(b.get("/projects/shop").Body, "ONLY_DEV") {
 		t.Errorf("deleted key still shown")
 	}
+	// Folders: made in one environment, shown as a link, their grid with breadcrumbs.
+	b.get("/projects/shop")
+	wantRedirect(t, b.post("/projects/shop/folders", url.Values{"path": {"/"}, "env": {"dev"}, "name": {"api"}}, true),
+		http.StatusSeeOther, "/projects/shop?path=%2Fapi")
+	if p := b.get("/projects/shop"); !strings.Contains(p.Body, `href="/projects/shop?path=%2fapi"`) {
+		t.Fatalf("the folder is not listed: %s", regexp.MustCompile(`(?s)<ul class="folders".*?</ul>`).FindString(p.Body))
+	}
+	b.get("/projects/shop?path=/api")
+	wantRedirect(t, b.post("/projects/shop/secrets/add", url.Values{"path": {"/api"}, "key": {"IN_API"}, "value_dev": {"x"}}, true),
+		http.StatusSeeOther, "/projects/shop?path=%2Fapi")
+	p = b.get("/projects/shop?path=/api")
+	if !strings.Contains(p.Body, `<a href="/projects/shop?path=%2fapi" aria-current="page">api</a>`) || !strings.Contains(p.Body, "<code>IN_API</code>") ||
+		strings.Contains(p.Body, "<code>DB_URL</code>") {
+		t.Fatalf("the folder's grid: %.3000s", p.Body)
+	}
+
 	// Tags: made on the settings page, set in the edit form, shown on the key's row.
 	b.get("/projects/shop/settings")
 	wantRedirect(t, b.post("/projects/shop/tags", url.Values{"name": {"Backend"}, "slug": {"backend"}}, true), http.StatusSeeOther, "/projects/shop/settings")

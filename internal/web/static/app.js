@@ -11,3 +11,9 @@ document.addEventListener("click", function (ev) {
     setTimeout(function () { btn.textContent = "Copy"; }, 1500);
   });
 });
+// After htmx swaps a cell (reveal, hide, edit), keep the keyboard where the user was: on the
+// first control of the new content.
+document.addEventListener("htmx:afterSwap", function (ev) {
+  var f = ev.detail.target.querySelector("textarea, input:not([type=hidden]), button, a[href]");
+  if (f) f.focus();
+});
