@@ -14,7 +14,8 @@ import (
 
 type projectRole struct {
 	Project *coffer.Project
-	Role    string // "" : none
+	Role    string   // "" : none
+	Custom  []string // the project's custom role slugs
 }
 
 type identityData struct {
@@ -55,6 +56,11 @@ func (wb *Web) renderIdentity(w http.ResponseWriter, r *http.Request, status int
 	}
 	for _, p := range ps {
 		pr := projectRole{Project: p}
+		if roles, err := wb.Projects.ListRoles(ctx, p.ID); err == nil {
+			for _, role := range roles {
+				pr.Custom = append(pr.Custom, role.Slug)
+			}
+		}
 		ms, err := wb.Projects.ListMemberships(ctx, p.ID)
 		if err != nil && coffer.ErrorCode(err) != coffer.EFORBIDDEN {
 			return err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/httpserver"
 	"github.com/cofferhq/coffer/internal/members"
+	"github.com/cofferhq/coffer/internal/projects"
 	"github.com/cofferhq/coffer/internal/secrets"
 	"github.com/cofferhq/coffer/internal/store"
 )
@@ -109,6 +111,14 @@ type settingsData struct {
 	Project *coffer.Project
 	Base    string
 	Tags    []*coffer.Tag
+	Roles   []roleView
+	// The role form, kept when it is refused.
+	RoleSlug, RoleName, RoleDescription, RolePermissions string
+}
+
+type roleView struct {
+	*coffer.ProjectRole
+	JSON string // the permissions, indented
 }
 
 // projectSettings shows the project's environments, to add, rename, reorder and delete.
@@ -121,13 +131,61 @@ func (wb *Web) renderSettings(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	tags, err := wb.Secrets.ListTags(r.Context(), p.ID)
+	d := settingsData{Project: p, Base: projectURL(p)}
+	if status != http.StatusOK && r.Method == http.MethodPost {
+		d.RoleSlug, d.RoleName = r.PostFormValue("role_slug"), r.PostFormValue("role_name")
+		d.RoleDescription, d.RolePermissions = r.PostFormValue("role_description"), r.PostFormValue("permissions")
+	}
+	d.Tags, err = wb.Secrets.ListTags(r.Context(), p.ID)
 	if err != nil && coffer.ErrorCode(err) != coffer.EFORBIDDEN {
 		return err
 	}
-	wb.render(w, r, status, "settings", &view{Title: p.Name + " settings", Nav: "projects", Error: msg,
-		D: settingsData{Project: p, Base: projectURL(p), Tags: tags}})
+	roles, err := wb.Projects.ListRoles(r.Context(), p.ID)
+	if err != nil && coffer.ErrorCode(err) != coffer.EFORBIDDEN {
+		return err
+	}
+	for _, role := range roles {
+		b, err := json.MarshalIndent(role.Permissions, "", "  ")
+		if err != nil {
+			return err
+		}
+		d.Roles = append(d.Roles, roleView{ProjectRole: role, JSON: string(b)})
+	}
+	wb.render(w, r, status, "settings", &view{Title: p.Name + " settings", Nav: "projects", Error: msg, D: d})
 	return nil
+}
+
+// createRole makes a custom project role from its permissions as JSON (Coffer's or
+// Infisical's form; the service checks them and refuses any right the user does not hold).
+func (wb *Web) createRole(w http.ResponseWriter, r *http.Request) error {
+	p, err := wb.projectOf(r)
+	if err != nil {
+		return err
+	}
+	slug, name := strings.TrimSpace(r.PostFormValue("role_slug")), strings.TrimSpace(r.PostFormValue("role_name"))
+	desc, perms := strings.TrimSpace(r.PostFormValue("role_description")), strings.TrimSpace(r.PostFormValue("permissions"))
+	if !json.Valid([]byte(perms)) {
+		return wb.settingsError(w, r, coffer.Errorf(coffer.EVALIDATION, "permissions: must be a JSON array of rules"))
+	}
+	in := projects.RoleInput{Slug: &slug, Description: &desc, Permissions: json.RawMessage(perms)}
+	if name != "" {
+		in.Name = &name
+	}
+	if _, err := wb.Projects.CreateRole(r.Context(), p.ID, in); err != nil {
+		return wb.settingsError(w, r, err)
+	}
+	return redirect(w, r, projectURL(p)+"/settings")
+}
+
+func (wb *Web) deleteRole(w http.ResponseWriter, r *http.Request) error {
+	p, err := wb.projectOf(r)
+	if err != nil {
+		return err
+	}
+	if _, err := wb.Projects.DeleteRole(r.Context(), p.ID, r.PathValue("roleId")); err != nil {
+		return wb.settingsError(w, r, err)
+	}
+	return redirect(w, r, projectURL(p)+"/settings")
 }
 
 func (wb *Web) settingsError(w http.ResponseWriter, r *http.Request, err error) error {

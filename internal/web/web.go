@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -122,6 +121,8 @@ func (wb *Web) Routes(mux Mux) error {
 	user("POST /projects/{slug}/environments", wb.createEnvironment)
 	user("POST /projects/{slug}/environments/{envId}", wb.updateEnvironment)
 	user("POST /projects/{slug}/environments/{envId}/delete", wb.deleteEnvironment)
+	user("POST /projects/{slug}/roles", wb.createRole)
+	user("POST /projects/{slug}/roles/{roleId}/delete", wb.deleteRole)
 	user("POST /projects/{slug}/tags", wb.createTag)
 	user("POST /projects/{slug}/tags/{tagId}/delete", wb.deleteTag)
 	user("GET /members", wb.membersPage)
@@ -223,9 +224,6 @@ var funcs = template.FuncMap{
 	"inc":          func(n int) int { return n + 1 },
 	"orgRoles":     func() []string { return orgRoles },
 	"projectRoles": func() []string { return projectRoles },
-	"isBuiltinRole": func(r string) bool {
-		return slices.Contains(projectRoles, r)
-	},
 	"cellOf": func(base, path string, c gridCell) cellData {
 		return cellData{Base: base, Path: path, Cell: c}
 	},

@@ -211,6 +211,8 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/projects/shop/imports", url.Values{"env": {"staging"}, "from_env": {"dev"}, "from_path": {"/"}}},
 		{"/projects/shop/imports/delete", url.Values{"env": {"staging"}, "id": {"x"}}},
 		{"/projects/shop/tags", url.Values{"name": {"Evil"}, "slug": {"evil"}}},
+		{"/projects/shop/roles", url.Values{"role_slug": {"evil"}, "permissions": {`[{"subject":"secrets","action":["read"]}]`}}},
+		{"/projects/shop/roles/x/delete", nil},
 		{"/projects/shop/tags/x/delete", nil},
 		{"/projects/shop/environments", url.Values{"name": {"Evil"}, "slug": {"evil"}}},
 		{"/projects/shop/environments/" + envID, url.Values{"name": {"Evil"}, "slug": {"evil"}}},
@@ -771,11 +773,51 @@ func TestIdentityPage(t *testing.T) {
 	if p := b.get("/identities/" + id); !strings.Contains(p.Body, `<option value="none" selected>none</option>`) {
 		t.Fatal("the role was not removed")
 	}
+	// A custom role made on the settings page can be given to the identity, and it works.
+	b.get("/projects/shop/settings")
+	if p := b.post("/projects/shop/roles", url.Values{"role_slug": {"dev-reader"}, "permissions": {"not json"}}, true); p.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.Body, `value="dev-reader"`) {
+		t.Fatalf("bad permissions: %d", p.Status)
+	}
+	perms := `[{"subject":"secrets","action":["read"],"conditions":{"environment":{"$eq":"dev"}}}]`
+	wantRedirect(t, b.post("/projects/shop/roles", url.Values{"role_slug": {"dev-reader"}, "role_name": {"Dev reader"}, "permissions": {perms}}, true),
+		http.StatusSeeOther, "/projects/shop/settings")
+	if p := b.get("/projects/shop/settings"); !strings.Contains(p.Body, "<code>dev-reader</code>") {
+		t.Fatal("the role is not listed")
+	}
+	b.get("/identities/" + id)
+	wantRedirect(t, b.post("/identities/"+id+"/projects", url.Values{"project": {projectID}, "role": {"dev-reader"}}, true), http.StatusSeeOther, "/identities/"+id)
+	if p := b.get("/identities/" + id); !strings.Contains(p.Body, `<option selected>dev-reader</option>`) {
+		t.Fatal("the custom role is not selected")
+	}
+	p = b.post("/identities/"+id+"/client-secrets", nil, true)
+	secret = regexp.MustCompile(`id="new-secret"><code data-value>([^<]+)</code>`).FindStringSubmatch(p.Body)
+	var tok struct {
+		AccessToken string `json:"accessToken"`
+	}
+	n.MustDo(t, http.MethodPost, "/api/v1/auth/universal-auth/login", "", map[string]any{"clientId": clientID, "clientSecret": secret[1]}).JSON(t, &tok)
+	if st := n.Do(t, http.MethodGet, "/api/v3/secrets/raw/K?workspaceId="+projectID+"&environment=dev", tok.AccessToken, nil).Status; st != http.StatusOK {
+		t.Fatalf("the custom role's read in dev: %d", st)
+	}
+	if st := n.Do(t, http.MethodGet, "/api/v3/secrets/raw/K?workspaceId="+projectID+"&environment=prod", tok.AccessToken, nil).Status; st != http.StatusForbidden {
+		t.Fatalf("the custom role's read in prod: %d, want 403", st)
+	}
+	b.get("/projects/shop/settings")
+	roleID := regexp.MustCompile(`action="/projects/shop/roles/([^"/]+)/delete"`).FindStringSubmatch(b.get("/projects/shop/settings").Body)
+	if roleID == nil {
+		t.Fatal("no delete form for the role")
+	}
+
 	if p := b.post("/identities/"+id+"/delete", url.Values{"confirm": {"not-ci"}}, true); p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("delete without the name: %d", p.Status)
 	}
 	wantRedirect(t, b.post("/identities/"+id+"/delete", url.Values{"confirm": {"ci"}}, true), http.StatusSeeOther, "/identities")
 	if p := b.get("/identities"); strings.Contains(p.Body, ">ci</a>") {
 		t.Fatal("the identity was not deleted")
+	}
+	b.get("/projects/shop/settings")
+	wantRedirect(t, b.post("/projects/shop/roles/"+roleID[1]+"/delete", nil, true), http.StatusSeeOther, "/projects/shop/settings")
+	if p := b.get("/projects/shop/settings"); strings.Contains(p.Body, "<code>dev-reader</code>") {
+		t.Fatal("the role was not deleted")
 	}
 }
