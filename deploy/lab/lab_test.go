@@ -420,8 +420,9 @@ type load struct {
 	reads  []event
 	writes []event
 	acked  map[string]string
-	failed map[string]int // "read HTTP 503" → count
-	extra  []event        // other client requests of the scenario (an invitation…)
+	failed map[string]int    // "read HTTP 503" → count
+	sample map[string]string // the first error of each kind, for the log
+	extra  []event           // other client requests of the scenario (an invitation…)
 
 	stopping chan struct{}
 	wg       sync.WaitGroup
@@ -436,7 +437,7 @@ const readers, writers = 3, 2
 
 func startLoad(f *fixture) *load {
 	ld := &load{f: f, c: newClient(f.c.base), start: time.Now(), acked: map[string]string{},
-		failed: map[string]int{}, stopping: make(chan struct{})}
+		failed: map[string]int{}, sample: map[string]string{}, stopping: make(chan struct{})}
 	ld.c.token = f.c.token
 	listing := "/api/v4/secrets?" + url.Values{"projectId": {f.project}, "environment": {"dev"}, "secretPath": {"/"}}.Encode()
 	for w := range readers + writers {
@@ -480,7 +481,10 @@ func (ld *load) record(kind string, to *[]event, err error) {
 	defer ld.mu.Unlock()
 	*to = append(*to, event{at: ld.since(), ok: err == nil})
 	if err != nil {
-		ld.failed[kind+" "+failureKind(err)]++
+		k := kind + " " + failureKind(err)
+		if ld.failed[k]++; ld.failed[k] == 1 {
+			ld.sample[k] = fmt.Sprintf("at %.2f s: %v", ld.since().Seconds(), err)
+		}
 	}
 }
 
@@ -523,6 +527,9 @@ func (ld *load) stop(t *testing.T, name string) *Report {
 		r.Sent += len(evs)
 	}
 	r.Reads, r.Writes = len(ld.reads), len(ld.writes)
+	for k, v := range ld.sample {
+		t.Logf("first %s: %s", k, v)
+	}
 	for _, n := range ld.failed {
 		r.FailedTotal += n
 	}
