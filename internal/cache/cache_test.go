@@ -109,7 +109,7 @@ func TestRevisionMoveDropsEntry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
 			c := New(f, 1<<20)
-					put(t, c, "p", "k", "v1", 10)
+			put(t, c, "p", "k", "v1", 10)
 			put(t, c, "q", "k", "q1", 10)
 			f.set("p", tc.rev, tc.orgRev)
 			c.Changed()
