@@ -1,12 +1,15 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/httpserver"
+	"github.com/cofferhq/coffer/internal/identity"
 )
 
 // One identity: its universal auth client ID, client secrets (new ones shown once, old ones
@@ -19,11 +22,14 @@ type projectRole struct {
 }
 
 type identityData struct {
-	Identity  *coffer.Identity
-	ClientID  string
-	Secrets   []*coffer.ClientSecret
-	Projects  []projectRole
-	NewSecret string // shown once
+	Identity *coffer.Identity
+	ClientID string
+	UA       *coffer.UniversalAuth
+	// The trusted lists as text, one entry per line.
+	ClientIPs, TokenIPs, VPCEndpoints string
+	Secrets                           []*coffer.ClientSecret
+	Projects                          []projectRole
+	NewSecret                         string // shown once
 }
 
 // projectRoles are the built-in project roles.
@@ -43,7 +49,9 @@ func (wb *Web) renderIdentity(w http.ResponseWriter, r *http.Request, status int
 	}
 	d := identityData{Identity: ident, NewSecret: newSecret}
 	if ua, err := wb.Identity.GetUniversalAuth(ctx, ident.ID); err == nil {
-		d.ClientID = ua.ClientID
+		d.ClientID, d.UA = ua.ClientID, ua
+		d.ClientIPs, d.TokenIPs = ipLines(ua.ClientSecretTrustedIPs), ipLines(ua.AccessTokenTrustedIPs)
+		d.VPCEndpoints = strings.Join(ua.TrustedVPCEndpointIDs, "\n")
 		if d.Secrets, err = wb.Identity.ListClientSecrets(ctx, ident.ID); err != nil {
 			return err
 		}
@@ -127,4 +135,45 @@ func (wb *Web) deleteIdentity(w http.ResponseWriter, r *http.Request) error {
 		return wb.identityError(w, r, err)
 	}
 	return redirect(w, r, "/identities")
+}
+
+func ipLines(ips []coffer.TrustedIP) string {
+	var b strings.Builder
+	for _, ip := range ips {
+		fmt.Fprintf(&b, "%s/%d\n", ip.IPAddress, ip.Prefix)
+	}
+	return b.String()
+}
+
+// lines splits a textarea into its non-empty trimmed lines (commas also separate).
+func lines(s string) []string {
+	out := []string{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// updateUniversalAuth changes the identity's token lifetimes, use limit and trusted origins.
+func (wb *Web) updateUniversalAuth(w http.ResponseWriter, r *http.Request) error {
+	var in identity.UniversalAuthInput
+	ints := []struct {
+		field string
+		dst   **int
+	}{{"ttl", &in.AccessTokenTTL}, {"max_ttl", &in.AccessTokenMaxTTL}, {"uses", &in.AccessTokenNumUsesLimit}}
+	for _, f := range ints {
+		n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(f.field)))
+		if err != nil {
+			return wb.identityError(w, r, coffer.Errorf(coffer.EVALIDATION, "%s: must be a whole number of seconds or uses", f.field))
+		}
+		*f.dst = &n
+	}
+	clientIPs, tokenIPs, vpces := lines(r.PostFormValue("client_ips")), lines(r.PostFormValue("token_ips")), lines(r.PostFormValue("vpces"))
+	in.ClientSecretTrustedIPs, in.AccessTokenTrustedIPs, in.TrustedVPCEndpointIDs = &clientIPs, &tokenIPs, &vpces
+	if _, err := wb.Identity.UpdateUniversalAuth(r.Context(), r.PathValue("id"), in); err != nil {
+		return wb.identityError(w, r, err)
+	}
+	return wb.renderIdentity(w, r, http.StatusOK, "", "Universal Auth settings saved.", "")
 }

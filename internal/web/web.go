@@ -134,6 +134,7 @@ func (wb *Web) Routes(mux Mux) error {
 	user("GET /identities", wb.identitiesPage)
 	user("POST /identities", wb.createIdentity)
 	user("GET /identities/{id}", wb.identityPage)
+	user("POST /identities/{id}/universal-auth", wb.updateUniversalAuth)
 	user("POST /identities/{id}/client-secrets", wb.newClientSecret)
 	user("POST /identities/{id}/client-secrets/revoke", wb.revokeClientSecret)
 	user("POST /identities/{id}/projects", wb.setIdentityRole)

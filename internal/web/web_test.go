@@ -226,6 +226,7 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/settings/sessions/revoke-others", nil},
 		{"/settings/totp", nil},
 		{"/identities/x/client-secrets", nil},
+		{"/identities/x/universal-auth", url.Values{"ttl": {"1"}, "max_ttl": {"1"}, "uses": {"0"}}},
 		{"/identities/x/client-secrets/revoke", url.Values{"secret": {"x"}}},
 		{"/identities/x/projects", url.Values{"project": {"x"}, "role": {"admin"}}},
 		{"/identities/x/delete", url.Values{"confirm": {"x"}}},
@@ -802,6 +803,26 @@ func TestIdentityPage(t *testing.T) {
 	if st := n.Do(t, http.MethodGet, "/api/v3/secrets/raw/K?workspaceId="+projectID+"&environment=prod", tok.AccessToken, nil).Status; st != http.StatusForbidden {
 		t.Fatalf("the custom role's read in prod: %d, want 403", st)
 	}
+	// Token settings: a sign-in IP list that excludes this machine refuses the sign-in; a bad
+	// entry is refused naming its field.
+	b.get("/identities/" + id)
+	ua := url.Values{"ttl": {"600"}, "max_ttl": {"3600"}, "uses": {"0"}, "client_ips": {"10.0.0.0/8\n192.168.1.1"}, "token_ips": {""}, "vpces": {""}}
+	if p := b.post("/identities/"+id+"/universal-auth", ua, true); p.Status != http.StatusOK || !strings.Contains(p.Body, "10.0.0.0/8\n192.168.1.1/32") {
+		t.Fatalf("token settings: %d", p.Status)
+	}
+	if st := login(secret[1]); st == http.StatusOK {
+		t.Fatal("sign-in from outside the trusted IPs succeeded")
+	}
+	ua.Set("client_ips", "not-an-ip")
+	if p := b.post("/identities/"+id+"/universal-auth", ua, true); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "clientSecretTrustedIps") {
+		t.Fatalf("bad IP: %d", p.Status)
+	}
+	ua.Set("client_ips", "")
+	b.post("/identities/"+id+"/universal-auth", ua, true)
+	if st := login(secret[1]); st != http.StatusOK {
+		t.Fatalf("sign-in after the IP list was cleared: %d", st)
+	}
+
 	b.get("/projects/shop/settings")
 	roleID := regexp.MustCompile(`action="/projects/shop/roles/([^"/]+)/delete"`).FindStringSubmatch(b.get("/projects/shop/settings").Body)
 	if roleID == nil {
