@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -252,18 +251,20 @@ func TestBrowser(t *testing.T) {
 		chromedp.Text(`#cred-id code`, &clientID, chromedp.ByQuery),
 		chromedp.Text(`#cred-secret code`, &clientSecret, chromedp.ByQuery))
 	shot("08-identity-created")
-	var tok struct {
-		AccessToken string `json:"accessToken"`
+	// The commands the page shows, pasted into a shell with the coffer binary, read the secrets.
+	var steps string
+	run("commands", chromedp.Text(`#cli-steps`, &steps, chromedp.ByQuery))
+	lines := strings.Split(strings.TrimSpace(steps), "\n")
+	if len(lines) != 4 || !strings.Contains(steps, clientSecret) || !strings.Contains(steps, projectID) {
+		t.Fatalf("the commands shown: %q", steps)
 	}
-	n.MustDo(t, http.MethodPost, "/api/v1/auth/universal-auth/login", "", map[string]any{"clientId": clientID, "clientSecret": clientSecret}).JSON(t, &tok)
-	var sec struct {
-		Secret struct {
-			Value string `json:"secretValue"`
-		} `json:"secret"`
-	}
-	n.MustDo(t, http.MethodGet, "/api/v3/secrets/raw/DB_URL?workspaceId="+projectID+"&environment=prod", tok.AccessToken, nil).JSON(t, &sec)
-	if sec.Secret.Value != prodValue {
-		t.Fatalf("the identity read %q", sec.Secret.Value)
+	bin := cofferBinary(t)
+	sh := exec.Command("sh", "-c", strings.Join(lines[:3], "\n"))
+	sh.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"), "HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir(),
+		"XDG_CACHE_HOME="+t.TempDir())
+	out, err := sh.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "DB_URL") || !strings.Contains(string(out), devValue) {
+		t.Fatalf("the shown commands: %v\n%s", err, out)
 	}
 	if strings.Contains(func() string {
 		run("reload", chromedp.Navigate(n.URL+"/identities"), chromedp.WaitVisible("#iname", chromedp.ByQuery))
@@ -317,4 +318,19 @@ func TestBrowser(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("browser: %s", p)
 	}
+}
+
+// cofferBinary builds the coffer command into a temporary directory.
+func cofferBinary(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "coffer-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "coffer")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/cofferhq/coffer/cmd/coffer").CombinedOutput(); err != nil {
+		t.Fatalf("build coffer: %v\n%s", err, out)
+	}
+	return bin
 }

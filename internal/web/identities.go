@@ -18,7 +18,18 @@ type identitiesData struct {
 }
 
 type createdIdentity struct {
-	Name, ClientID, ClientSecret, Project, Role string
+	Name, ClientID, ClientSecret, Project, ProjectID, Role string
+	// APIURL is this server as the CLI should reach it.
+	APIURL string
+}
+
+// siteURL is the server's address as the browser reached it.
+func siteURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 func (wb *Web) identitiesPage(w http.ResponseWriter, r *http.Request) error {
@@ -65,13 +76,13 @@ func (wb *Web) createIdentity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(err)
 	}
-	created := &createdIdentity{Name: ident.Name, ClientID: ua.ClientID, ClientSecret: secret}
+	created := &createdIdentity{Name: ident.Name, ClientID: ua.ClientID, ClientSecret: secret, APIURL: siteURL(r)}
 	if projectID != "" {
 		if _, err := wb.Projects.SetIdentityMembership(r.Context(), projectID, ident.ID, role); err != nil {
 			return fail(err)
 		}
 		if p, err := wb.Projects.GetProject(r.Context(), projectID); err == nil {
-			created.Project, created.Role = p.Name, role
+			created.Project, created.ProjectID, created.Role = p.Name, p.ID, role
 		}
 	}
 	return wb.renderIdentities(w, r, http.StatusOK, "", identitiesData{Created: created})
