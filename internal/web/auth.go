@@ -69,6 +69,7 @@ func nextPath(next string) string {
 
 type loginData struct {
 	Email, Next string
+	OpenSignup  bool   // anyone may sign up: link to it
 	MFAState    string // the sealed first step, on the TOTP step
 }
 
@@ -82,8 +83,43 @@ func (wb *Web) loginPage(w http.ResponseWriter, r *http.Request) error {
 		return redirect(w, r, "/setup")
 	}
 	wb.render(w, r, http.StatusOK, "login", &view{Title: "Sign in", CSRF: wb.preSessionToken(w, r),
-		D: loginData{Next: nextPath(r.URL.Query().Get("next"))}})
+		D: loginData{Next: nextPath(r.URL.Query().Get("next")), OpenSignup: wb.Members.OpenSignup()}})
 	return nil
+}
+
+type signupData struct{ Email, Name, Organization string }
+
+// signupPage is open sign-up (COFFER_SIGNUP=open): a new account with its own organization.
+func (wb *Web) signupPage(w http.ResponseWriter, r *http.Request) error {
+	if !wb.Members.OpenSignup() {
+		return coffer.Errorf(coffer.ENOTFOUND, "Sign-up is by invitation only")
+	}
+	wb.render(w, r, http.StatusOK, "signup", &view{Title: "Create your account", CSRF: wb.anonCSRF(w, r), D: signupData{}})
+	return nil
+}
+
+func (wb *Web) signup(w http.ResponseWriter, r *http.Request) error {
+	if err := wb.checkAnon(r); err != nil {
+		return err
+	}
+	d := signupData{Email: strings.TrimSpace(r.PostFormValue("email")), Name: strings.TrimSpace(r.PostFormValue("name")),
+		Organization: strings.TrimSpace(r.PostFormValue("organization"))}
+	in := identity.LoginInput{IP: httpserver.ClientIP(r), UserAgent: r.UserAgent()}
+	res, err := wb.Members.Signup(r.Context(), d.Email, d.Name, r.PostFormValue("password"), d.Organization, in)
+	if err != nil {
+		msg, ok := userMessage(err)
+		if !ok {
+			return err
+		}
+		wb.render(w, r, httpserver.StatusOf(coffer.ErrorCode(err)), "signup", &view{Title: "Create your account",
+			CSRF: wb.anonCSRF(w, r), Error: msg, D: d})
+		return nil
+	}
+	if res.Session == nil {
+		return redirect(w, r, "/login")
+	}
+	wb.Sessions.SetCookie(w, res.Session.Token, res.Session.Record.ID, res.Session.ExpiresIn(wb.Identity.Now()))
+	return redirect(w, r, "/projects")
 }
 
 func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {

@@ -85,6 +85,8 @@ func (wb *Web) Routes(mux Mux) error {
 	page("GET /login", wb.loginPage)
 	page("POST /login", wb.login)
 	page("POST /login/totp", wb.loginTOTP)
+	page("GET /signup", wb.signupPage)
+	page("POST /signup", wb.signup)
 	page("GET /setup", wb.setupPage)
 	page("POST /setup", wb.setup)
 	user("POST /logout", wb.logout)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/servertest"
 	"github.com/cofferhq/coffer/internal/store"
@@ -238,6 +239,7 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/logout", nil},
 		{"/login", url.Values{"email": {"admin@example.com"}, "password": {adminPassword}}},
 		{"/login/totp", url.Values{"code": {"123456"}}},
+		{"/signup", url.Values{"email": {"x@example.com"}, "name": {"X"}, "password": {adminPassword}, "organization": {"X"}}},
 		{"/setup", url.Values{"email": {"x@example.com"}, "password": {adminPassword}, "password2": {adminPassword}, "organization": {"X"}}},
 	}
 	for _, who := range []struct {
@@ -840,5 +842,35 @@ func TestIdentityPage(t *testing.T) {
 	wantRedirect(t, b.post("/projects/shop/roles/"+roleID[1]+"/delete", nil, true), http.StatusSeeOther, "/projects/shop/settings")
 	if p := b.get("/projects/shop/settings"); strings.Contains(p.Body, "<code>dev-reader</code>") {
 		t.Fatal("the role was not deleted")
+	}
+}
+
+// TestSignup checks open sign-up: offered on the sign-in page and served only when the node
+// allows it, a new account lands on its projects, signed in.
+func TestSignup(t *testing.T) {
+	closed := servertest.Start(t, store.SQLite)
+	setUp(t, closed)
+	if p := newBrowser(t, closed.URL).get("/signup"); p.Status != http.StatusNotFound {
+		t.Fatalf("sign-up by invitation only: /signup %d, want 404", p.Status)
+	}
+	if p := newBrowser(t, closed.URL).get("/login"); strings.Contains(p.Body, `href="/signup"`) {
+		t.Fatal("the sign-in page offers a closed sign-up")
+	}
+
+	n := servertest.StartWith(t, store.SQLite, func(c *config.Config) { c.Signup = config.SignupOpen })
+	setUp(t, n)
+	b := newBrowser(t, n.URL)
+	if p := b.get("/login"); !strings.Contains(p.Body, `href="/signup"`) {
+		t.Fatal("the sign-in page does not offer sign-up")
+	}
+	b.get("/signup")
+	if p := b.post("/signup", url.Values{"name": {"New"}, "email": {"new@example.com"}, "organization": {"Newco"}, "password": {"short"}}, true); p.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.Body, `value="new@example.com"`) {
+		t.Fatalf("short password: %d", p.Status)
+	}
+	wantRedirect(t, b.post("/signup", url.Values{"name": {"New"}, "email": {"new@example.com"}, "organization": {"Newco"}, "password": {adminPassword}}, true),
+		http.StatusSeeOther, "/projects")
+	if p := b.get("/"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Newco") {
+		t.Fatalf("after sign-up: %d", p.Status)
 	}
 }
