@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/servertest"
 	"github.com/cofferhq/coffer/internal/store"
+	"github.com/cofferhq/coffer/internal/web"
 )
 
 // browser is a cookie-keeping HTTP client that does not follow redirects.
@@ -114,6 +116,11 @@ func setUp(t *testing.T, n *servertest.Node) *browser {
 
 const adminPassword = "correct horse battery staple"
 
+// patterns records the route patterns a Mux is given.
+type patterns []string
+
+func (p *patterns) Handle(pattern string, _ http.Handler) { *p = append(*p, pattern) }
+
 func TestSignedOutRedirects(t *testing.T) {
 	n := servertest.Start(t, store.SQLite)
 	b := newBrowser(t, n.URL)
@@ -147,7 +154,7 @@ func TestSignedOutRedirects(t *testing.T) {
 func TestSecurityHeadersAndCSRF(t *testing.T) {
 	n := servertest.Start(t, store.SQLite)
 	anon := newBrowser(t, n.URL)
-	anonPages := []string{"/login", "/setup", "/reset-password", "/reset-password?token=abc", "/invitations/accept?token=abc"}
+	anonPages := []string{"/login", "/setup", "/signup", "/reset-password", "/reset-password?token=abc", "/invitations/accept?token=abc"}
 	b := setUp(t, n)
 	wantRedirect(t, b.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
 	b.post("/projects/shop/secrets/add", url.Values{"key": {"API_KEY"}, "value_dev": {"v1"}, "path": {"/"}}, true)
@@ -241,6 +248,31 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/login/totp", url.Values{"code": {"123456"}}},
 		{"/signup", url.Values{"email": {"x@example.com"}, "name": {"X"}, "password": {adminPassword}, "organization": {"X"}}},
 		{"/setup", url.Values{"email": {"x@example.com"}, "password": {adminPassword}, "password2": {adminPassword}, "organization": {"X"}}},
+	}
+	// Every form route of the dashboard is in posts, and every page in pages or anonPages
+	// (but an identity's, tested in TestIdentityPage): a new route cannot skip these checks.
+	var routes patterns
+	if err := (&web.Web{}).Routes(&routes); err != nil {
+		t.Fatal(err)
+	}
+	for _, pat := range routes {
+		method, path, _ := strings.Cut(pat, " ")
+		re := regexp.MustCompile(`^` + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(strings.TrimSuffix(path, "{$}")), `[^/?]+`) + `(\?|$)`)
+		var covered bool
+		switch method {
+		case http.MethodPost:
+			covered = slices.ContainsFunc(posts, func(c struct {
+				path string
+				form url.Values
+			}) bool {
+				return re.MatchString(c.path)
+			})
+		case http.MethodGet:
+			covered = path == "/static/" || path == "/identities/{id}" || slices.ContainsFunc(append(pages, anonPages...), re.MatchString)
+		}
+		if !covered {
+			t.Errorf("route %s is not covered by this test", pat)
+		}
 	}
 	for _, who := range []struct {
 		name string
@@ -743,6 +775,9 @@ func TestIdentityPage(t *testing.T) {
 	}
 
 	page := b.get("/identities/" + id)
+	if page.Header.Get("Content-Security-Policy") != web.CSP {
+		t.Errorf("identity page CSP %q", page.Header.Get("Content-Security-Policy"))
+	}
 	if !strings.Contains(page.Body, clientID) || !strings.Contains(page.Body, `<option selected>viewer</option>`) {
 		t.Fatalf("identity page: %d", page.Status)
 	}
