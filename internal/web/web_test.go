@@ -321,7 +321,10 @@ func TestVendoredHTMX(t *testing.T) {
 // TestGridMasksValues checks that the grid never carries a value until it is revealed, shows
 // missing and differing values, and that edit, history and rollback work without JavaScript.
 func TestGridMasksValues(t *testing.T) {
-	n := servertest.Start(t, store.SQLite)
+	servertest.ForEachDialect(t, func(t *testing.T, dialect string) { testGridMasksValues(t, servertest.Start(t, dialect)) })
+}
+
+func testGridMasksValues(t *testing.T, n *servertest.Node) {
 	b := setUp(t, n)
 	wantRedirect(t, b.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
 	const dev, prod, same = "dev-value-7f3a9", "prod-value-c21e8", "same-value-5d0b2"
@@ -450,7 +453,10 @@ func TestGridMasksValues(t *testing.T) {
 // TestViewerCannotEdit checks that a project viewer sees the grid but every change is refused
 // by the services (403) and changes nothing.
 func TestViewerCannotEdit(t *testing.T) {
-	n := servertest.Start(t, store.SQLite)
+	servertest.ForEachDialect(t, func(t *testing.T, dialect string) { testViewerCannotEdit(t, servertest.Start(t, dialect)) })
+}
+
+func testViewerCannotEdit(t *testing.T, n *servertest.Node) {
 	b := setUp(t, n)
 	wantRedirect(t, b.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
 	b.post("/projects/shop/secrets/add", url.Values{"path": {"/"}, "key": {"K"}, "value_dev": {"v1"}}, true)
