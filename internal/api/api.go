@@ -163,6 +163,10 @@ func (a *API) Routes(mux Mux) {
 	handle("POST "+im+"/{identityId}", a.setIdentityMembership)
 	handle("PATCH "+im+"/{identityId}", a.setIdentityMembership)
 	handle("DELETE "+im+"/{identityId}", a.deleteIdentityMembership)
+	handle("GET /api/v1/workspace/{projectId}/memberships", a.listUserMemberships)
+	handle("POST /api/v2/workspace/{projectId}/memberships", a.addUserMemberships)
+	handle("PATCH /api/v1/workspace/{projectId}/memberships/{membershipId}", a.updateUserMembership)
+	handle("DELETE /api/v2/workspace/{projectId}/memberships", a.removeUserMemberships)
 
 	// Audit log.
 	handle("GET /api/v1/organization/audit-logs", a.listAuditLogs)

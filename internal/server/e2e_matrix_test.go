@@ -116,6 +116,8 @@ type axFixture struct {
 	RoleDel, RoleDel2        string
 	RoleDel3                 string
 	Target                   string // an identity whose membership the routes change
+	UserTarget, UserAdd      string // e-mails of organization users: one a viewer of P, one to add
+	UserMembership           string // the project membership of UserTarget
 	n                        *servertest.Node
 	adminToken               string
 }
@@ -212,6 +214,7 @@ func (f *axFixture) snapshot(t *testing.T) string {
 		"/api/v1/projects/" + f.P,
 		"/api/v1/projects/" + f.P2,
 		"/api/v2/workspace/" + f.P + "/identity-memberships",
+		"/api/v1/workspace/" + f.P + "/memberships",
 	} {
 		b.Write(f.n.MustDo(t, http.MethodGet, p, f.adminToken, nil).Body)
 	}
@@ -299,6 +302,8 @@ func axRoutes() []axRoute {
 		roles2 = "/api/v2/workspace/{projectId}/roles"
 		rolesS = "/api/v1/workspace/{projectSlug}/roles"
 		im     = "/api/v2/workspace/{projectId}/identity-memberships/{identityId}"
+		umV1   = "/api/v1/workspace/{projectId}/memberships"
+		umV2   = "/api/v2/workspace/{projectId}/memberships"
 	)
 	return []axRoute{
 		// Secrets v4, at dev's root.
@@ -386,6 +391,16 @@ func axRoutes() []axRoute {
 		{"membership set (POST)", "POST " + im, "POST", path("/api/v2/workspace/%s/identity-memberships/%s", P, func(f *axFixture) string { return f.Target }), fixed(map[string]any{"role": "member"}), E, authz.Members, "", "", 0},
 		{"membership set (PATCH)", "PATCH " + im, "PATCH", path("/api/v2/workspace/%s/identity-memberships/%s", P, func(f *axFixture) string { return f.Target }), fixed(map[string]any{"roles": []map[string]any{{"role": "viewer"}}}), E, authz.Members, "", "", 0},
 		{"membership delete", "DELETE " + im, "DELETE", path("/api/v2/workspace/%s/identity-memberships/%s", P, func(f *axFixture) string { return f.Target }), none, D, authz.Members, "", "", 0},
+		// User memberships.
+		{"user memberships list", "GET " + umV1, "GET", path("/api/v1/workspace/%s/memberships", P), none, R, authz.Members, "", "", 0},
+		{"user memberships add", "POST " + umV2, "POST", path("/api/v2/workspace/%s/memberships", P), func(f *axFixture) any {
+			return map[string]any{"usernames": []string{f.UserAdd}, "roleSlugs": []string{"member"}}
+		}, C, authz.Members, "", "", 0},
+		{"user membership update", "PATCH " + umV1 + "/{membershipId}", "PATCH", path("/api/v1/workspace/%s/memberships/%s", P, func(f *axFixture) string { return f.UserMembership }),
+			fixed(map[string]any{"roles": []map[string]any{{"role": "member"}}}), E, authz.Members, "", "", 0},
+		{"user memberships delete", "DELETE " + umV2, "DELETE", path("/api/v2/workspace/%s/memberships", P), func(f *axFixture) any {
+			return map[string]any{"usernames": []string{f.UserTarget}}
+		}, D, authz.Members, "", "", 0},
 		// Project deletes, last.
 		{"project delete", "DELETE /api/v1/projects/{id}", "DELETE", path("/api/v1/projects/%s", func(f *axFixture) string { return f.P2 }), none, D, authz.Settings, "", "", 0},
 		{"workspace delete", "DELETE /api/v1/workspace/{id}", "DELETE", path("/api/v1/workspace/%s", P), none, D, authz.Settings, "", "", 0},
@@ -562,6 +577,13 @@ func TestE2ERouteMatrixCoversEveryRoute(t *testing.T) {
 // returns its id.
 func axMemberUser(t *testing.T, n *servertest.Node, admin *servertest.Admin) string {
 	t.Helper()
+	id, _ := axMemberUserEmail(t, n, admin)
+	return id
+}
+
+// axMemberUserEmail is axMemberUser, returning the user's e-mail address too.
+func axMemberUserEmail(t *testing.T, n *servertest.Node, admin *servertest.Admin) (string, string) {
+	t.Helper()
 	email := "member-" + axRandHex(6) + "@example.com"
 	res := n.MustDo(t, http.MethodPost, "/api/v1/organizations/"+admin.OrgID+"/invitations", admin.Token,
 		map[string]any{"email": email, "role": coffer.RoleMember}).Map(t)
@@ -582,11 +604,29 @@ func axMemberUser(t *testing.T, n *servertest.Node, admin *servertest.Admin) str
 	n.MustDo(t, http.MethodGet, "/api/v1/organizations/"+admin.OrgID+"/members", admin.Token, nil).JSON(t, &out)
 	for _, m := range out.Members {
 		if m.User.Email == email {
-			return m.UserID
+			return m.UserID, email
 		}
 	}
 	t.Fatalf("user %s is not a member after accepting: %+v", email, out.Members)
-	return ""
+	return "", ""
+}
+
+// addUsers makes the fixture's user targets: target a viewer of P, add an organization
+// member only.
+func (f *axFixture) addUsers(t *testing.T, target, add string) {
+	t.Helper()
+	f.UserTarget, f.UserAdd = target, add
+	var out struct {
+		Memberships []struct {
+			ID string `json:"id"`
+		} `json:"memberships"`
+	}
+	f.n.MustDo(t, http.MethodPost, "/api/v2/workspace/"+f.P+"/memberships", f.adminToken,
+		map[string]any{"usernames": []string{target}, "roleSlugs": []string{coffer.RoleViewer}}).JSON(t, &out)
+	if len(out.Memberships) != 1 || out.Memberships[0].ID == "" {
+		t.Fatalf("adding %s to the fixture project: %+v", target, out)
+	}
+	f.UserMembership = out.Memberships[0].ID
 }
 
 func axNewOrgFixture(t *testing.T, n *servertest.Node, admin *servertest.Admin, a *axActor) *axOrgFixture {
@@ -627,6 +667,8 @@ func TestE2ERolesMatrix(t *testing.T) {
 		t.Parallel()
 		n, admin := axStart(t, dialect)
 		target := axCreateIdentity(t, n, admin, "matrix-target", coffer.RoleNoAccess)
+		_, userTarget := axMemberUserEmail(t, n, admin)
+		_, userAdd := axMemberUserEmail(t, n, admin)
 		_, _, otherOrgToken := axOtherOrgAdmin(t, n)
 
 		actors := []*axActor{
@@ -652,6 +694,7 @@ func TestE2ERolesMatrix(t *testing.T) {
 			t.Run(a.name, func(t *testing.T) {
 				t.Parallel()
 				f := axNewFixture(t, n, admin, a.name, a.identityID, a.role, target)
+				f.addUsers(t, userTarget, userAdd)
 				before := f.snapshot(t)
 				writes := 0
 				for _, rt := range routes {
