@@ -94,15 +94,18 @@ func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip n
 	if clientID == "" || clientSecret == "" {
 		return nil, coffer.Errorf(coffer.EVALIDATION, "clientId and clientSecret are required")
 	}
-	if err := s.machineLogins.AllowIP(ctx, ip); err != nil {
+	// Machines count failures only (ratelimit.Login.Failed): a fleet of pods of one identity
+	// behind one address signs in in bursts, and its secret costs a hash to compare, not argon2.
+	if err := s.machineLogins.CheckIP(ctx, ip); err != nil {
 		return nil, err
 	}
 	ua, err := s.db.FindUniversalAuthByClientID(ctx, clientID)
 	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
-		if err := s.machineLogins.AllowAccount(ctx, clientID); err != nil {
+		if err := s.machineLogins.Locked(ctx, clientID); err != nil {
 			return nil, err
 		}
 		subtle.ConstantTimeCompare(hashSecret(clientSecret), hashSecret(clientID)) // same work as a miss below
+		s.machineLogins.Failed(ctx, ip, clientID)
 		return nil, errBadCredentials
 	} else if err != nil {
 		return nil, err
@@ -113,7 +116,7 @@ func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip n
 	if !coffer.VPCEndpointTrusted(ua.TrustedVPCEndpointIDs, coffer.VPCEndpointIDFromContext(ctx)) {
 		return nil, coffer.Errorf(coffer.EFORBIDDEN, "Failed to authenticate: the request did not come through a VPC endpoint trusted by this identity")
 	}
-	if err := s.machineLogins.AllowAccount(ctx, clientID); err != nil {
+	if err := s.machineLogins.Locked(ctx, clientID); err != nil {
 		return nil, err
 	}
 	secrets, err := s.db.ListClientSecrets(ctx, ua.IdentityID, false)
@@ -129,6 +132,7 @@ func (s *Service) Login(ctx context.Context, clientID, clientSecret string, ip n
 	}
 	now := s.now()
 	if match == nil || match.Expired(now) {
+		s.machineLogins.Failed(ctx, ip, clientID)
 		return nil, errBadCredentials
 	}
 	s.machineLogins.Succeeded(ctx, clientID) // the secret is right, whatever follows

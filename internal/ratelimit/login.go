@@ -181,6 +181,75 @@ func (l *Login) AllowAccount(ctx context.Context, account string) error {
 	return &Refusal{Limit: LimitAccount, After: d, err: l.lockedError()}
 }
 
+// Failure counting, for credentials that legitimate clients present in parallel bursts (a
+// fleet of pods of one machine identity, behind one address, starting at once): counting every
+// attempt before the check would lock such a fleet out. Check with CheckIP and Locked before
+// comparing the credentials, and count with Failed after a wrong one. Comparing a machine's
+// client secret costs a hash, not argon2, so a parallel burst of guesses can get at most its
+// own concurrency checked before the counters refuse it.
+
+// CheckIP returns a *Refusal when ip has failed too often in the current window, counting
+// nothing.
+func (l *Login) CheckIP(ctx context.Context, ip netip.Addr) error {
+	if l == nil || l.PerIP <= 0 || !ip.IsValid() {
+		return nil
+	}
+	d, err := l.Limiter.TTL(ctx, l.key("ipblock", addrKey(ip)))
+	if err != nil {
+		l.logErr(ctx, "ttl", err)
+		return nil
+	}
+	if d <= 0 {
+		return nil
+	}
+	return &Refusal{Limit: LimitIP, After: d, err: coffer.Errorf(coffer.ERATELIMIT,
+		"Too many failed sign-in attempts from this address (at most %d per %s); try again later", l.PerIP, human(l.ipWindow()))}
+}
+
+// Locked returns a *Refusal when account is locked out, counting nothing.
+func (l *Login) Locked(ctx context.Context, account string) error {
+	if l == nil || l.Failures <= 0 {
+		return nil
+	}
+	if d, err := l.Limiter.TTL(ctx, l.key("lock", account)); err != nil {
+		l.logErr(ctx, "ttl", err)
+	} else if d > 0 {
+		return &Refusal{Limit: LimitAccount, After: d, err: l.lockedError()}
+	}
+	return nil
+}
+
+// Failed counts a failed attempt on account from ip: the address's failures, and the account's,
+// which lock it out when they reach the limit.
+func (l *Login) Failed(ctx context.Context, ip netip.Addr, account string) {
+	if l == nil {
+		return
+	}
+	if l.PerIP > 0 && ip.IsValid() {
+		n, err := l.Limiter.Incr(ctx, l.key("ipfail", addrKey(ip)), l.ipWindow())
+		if err != nil {
+			l.logErr(ctx, "incr", err)
+		} else if n >= l.PerIP {
+			if _, err := l.Limiter.Incr(ctx, l.key("ipblock", addrKey(ip)), l.ipWindow()); err != nil {
+				l.logErr(ctx, "incr", err)
+			}
+		}
+	}
+	if l.Failures <= 0 {
+		return
+	}
+	n, err := l.Limiter.Incr(ctx, l.key("try", account), l.lockout())
+	if err != nil {
+		l.logErr(ctx, "incr", err)
+		return
+	}
+	if n >= l.Failures {
+		if _, err := l.Limiter.Incr(ctx, l.key("lock", account), l.lockout()); err != nil {
+			l.logErr(ctx, "incr", err)
+		}
+	}
+}
+
 // lockedError is the message of an account lockout: the same for every account, existing or not.
 func (l *Login) lockedError() *coffer.Error {
 	return coffer.Errorf(coffer.ERATELIMIT, "Too many failed sign-in attempts (%d within %s): sign-in is locked for %s; try again later",

@@ -278,3 +278,43 @@ func TestLoginBurst(t *testing.T) {
 		})
 	}
 }
+
+// TestFailureCountingLetsParallelSuccessesThrough: a fleet of one machine identity signing in
+// at once from one address is never locked out; failures are what lock.
+func TestFailureCountingLetsParallelSuccessesThrough(t *testing.T) {
+	l := &Login{Limiter: NewMemory(1000, nil), PerIP: 3, Failures: 5, Scope: "machine", KeySalt: []byte("salt")}
+	ctx := context.Background()
+	ip := netip.MustParseAddr("10.0.0.1")
+	var wg sync.WaitGroup
+	var refused atomic.Int64
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if l.CheckIP(ctx, ip) != nil || l.Locked(ctx, "client") != nil {
+				refused.Add(1)
+				return
+			}
+			l.Succeeded(ctx, "client")
+		}()
+	}
+	wg.Wait()
+	if n := refused.Load(); n != 0 {
+		t.Fatalf("%d of 100 parallel successful sign-ins refused", n)
+	}
+	for i := range 5 {
+		if err := l.Locked(ctx, "client"); err != nil {
+			t.Fatalf("locked after %d failures: %v", i, err)
+		}
+		l.Failed(ctx, netip.MustParseAddr("10.0.0.2"), "client")
+	}
+	if AsRefusal(l.Locked(ctx, "client")) == nil {
+		t.Fatal("not locked after 5 failures")
+	}
+	if err := l.CheckIP(ctx, ip); err != nil {
+		t.Fatalf("an address with no failures is refused: %v", err)
+	}
+	if AsRefusal(l.CheckIP(ctx, netip.MustParseAddr("10.0.0.2"))) == nil {
+		t.Fatal("an address with 5 failures (limit 3) is not refused")
+	}
+}
