@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/identity"
+	"github.com/cofferhq/coffer/internal/server"
 	"github.com/cofferhq/coffer/internal/servertest"
 	"github.com/cofferhq/coffer/internal/store"
 )
@@ -705,12 +707,18 @@ func TestE2EAuthUniversalAuth(t *testing.T) {
 }
 
 // TestE2EAuthTokenLifetimes covers everything that needs the clock to move: client secret
-// TTL, access token TTL, renewal and the max TTL. It sleeps about 2.1 s in all.
+// TTL, access token TTL, renewal and the max TTL. The node runs on a clock the test moves, so
+// no window depends on how busy the machine is.
 func TestE2EAuthTokenLifetimes(t *testing.T) {
 	t.Parallel()
 	servertest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		t.Parallel()
-		n, admin := axStart(t, dialect)
+		var mu sync.Mutex
+		now := time.Now()
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		n := servertest.StartOptions(t, dialect, nil, server.Options{Now: clock})
+		admin := n.Bootstrap(t)
 		// X: a client secret that lives one second.
 		x := axCreateIdentity(t, n, admin, "ttl-secret", coffer.RoleNoAccess)
 		xClient := axAttach(t, n, admin, x, map[string]any{}).ClientID
@@ -721,16 +729,15 @@ func TestE2EAuthTokenLifetimes(t *testing.T) {
 		// Y: tokens that live one second, renewable up to two.
 		_, yClient, ySecret := axLoginIdentity(t, n, admin, "ttl-token", map[string]any{"accessTokenTTL": 1, "accessTokenMaxTTL": 2})
 
-		start := time.Now() // every secret and token below was created at or after start...
+		// Every secret and token below was created at the clock's time t0.
 		short := axMustLogin(t, n, yClient, ySecret)
 		renewed := axMustLogin(t, n, yClient, ySecret)
-		loggedIn := time.Now() // ...and at or before loggedIn
 		if short.ExpiresIn != 1 || short.AccessTokenMaxTTL != 2 {
 			t.Errorf("login answer %+v, want expiresIn 1 and accessTokenMaxTTL 2", short)
 		}
 		axWantOK(t, axPing(t, n, short.AccessToken), "fresh token")
 
-		time.Sleep(time.Until(start.Add(500 * time.Millisecond)))
+		advance(500 * time.Millisecond) // t0+0.5s
 		r := n.Do(t, http.MethodPost, "/api/v1/auth/token/renew", "", map[string]any{"accessToken": renewed.AccessToken})
 		if axWantOK(t, r, "renew") {
 			tok := axDecode[axToken](t, r)
@@ -739,12 +746,9 @@ func TestE2EAuthTokenLifetimes(t *testing.T) {
 			}
 		}
 
-		// Past one second after the logins: the secret and the unrenewed token have expired;
-		// the renewed token lives on (renewed at >= start+0.5s, until >= start+1.5s).
-		time.Sleep(time.Until(loggedIn.Add(1100 * time.Millisecond)))
-		if time.Since(start) > 1450*time.Millisecond {
-			t.Logf("slow machine: %v since start; the renewed-token check may be unreliable", time.Since(start))
-		}
+		// t0+1.1s: the secret and the unrenewed token have expired; the renewed token lives on
+		// (renewed at t0+0.5s, until t0+1.5s).
+		advance(600 * time.Millisecond)
 		axWantErr(t, axLogin(t, n, xClient, xSecret), http.StatusUnauthorized, "login with an expired client secret")
 		axWantErr(t, axPing(t, n, short.AccessToken), http.StatusUnauthorized, "expired token")
 		axWantErr(t, n.Do(t, http.MethodPost, "/api/v1/auth/token/renew", "", map[string]any{"accessToken": short.AccessToken}),
@@ -757,8 +761,8 @@ func TestE2EAuthTokenLifetimes(t *testing.T) {
 			}
 		}
 
-		// Past the max TTL: renewals end.
-		time.Sleep(time.Until(loggedIn.Add(2050 * time.Millisecond)))
+		// t0+2.05s, past the max TTL: renewals end.
+		advance(950 * time.Millisecond)
 		axWantErr(t, n.Do(t, http.MethodPost, "/api/v1/auth/token/renew", "", map[string]any{"accessToken": renewed.AccessToken}),
 			http.StatusUnauthorized, "renew past the max TTL")
 		axWantErr(t, axPing(t, n, renewed.AccessToken), http.StatusUnauthorized, "token past the max TTL")
