@@ -117,7 +117,9 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if err != nil {
 		return err
 	}
-	if !CheckPassword(u.PasswordHash, current) {
+	if ok, err := s.verifyPassword(ctx, u.Email, u.PasswordHash, current); err != nil {
+		return err
+	} else if !ok {
 		return coffer.Errorf(coffer.EVALIDATION, "currentPassword: incorrect")
 	}
 	hash, err := s.PasswordParams().Hash(next)

@@ -158,7 +158,9 @@ func (s *Service) DisableTOTP(ctx context.Context, password, code string) error 
 	if err != nil {
 		return err
 	}
-	if !CheckPassword(u.PasswordHash, password) {
+	if ok, err := s.verifyPassword(ctx, u.Email, u.PasswordHash, password); err != nil {
+		return err
+	} else if !ok {
 		return coffer.Errorf(coffer.EVALIDATION, "password: incorrect")
 	}
 	a := coffer.ActorFromContext(ctx)
