@@ -312,14 +312,3 @@ func (c *Cache) Token(ctx context.Context, key [32]byte, load TokenLoader) (any,
 	c.tokens[key] = nt
 	return v, nil
 }
-
-// ForgetToken drops what is cached for key (a revoked token, say); Changed is still what makes
-// other entries confirm again.
-func (c *Cache) ForgetToken(key [32]byte) {
-	if !c.Enabled() {
-		return
-	}
-	c.tmu.Lock()
-	delete(c.tokens, key)
-	c.tmu.Unlock()
-}
