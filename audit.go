@@ -7,6 +7,7 @@ const (
 	AuditActorUser      = "user"
 	AuditActorIdentity  = "identity"
 	AuditActorAnonymous = "anonymous"
+	AuditActorSystem    = "system" // Coffer's own background work (a key re-seal job)
 )
 
 // Audit outcomes.
@@ -36,6 +37,8 @@ const (
 	ActionProjectCreate        = "project.create"
 	ActionProjectUpdate        = "project.update"
 	ActionProjectDelete        = "project.delete"
+	ActionProjectKeyRotate     = "project.key_rotate"
+	ActionProjectKeyRetire     = "project.key_retire" // older keys destroyed after the re-seal
 	ActionEnvironmentCreate    = "environment.create"
 	ActionEnvironmentUpdate    = "environment.update"
 	ActionEnvironmentDelete    = "environment.delete"

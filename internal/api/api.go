@@ -145,6 +145,9 @@ func (a *API) Routes(mux Mux) {
 		handle("PATCH "+base+"/{envId}", a.updateEnvironment)
 		handle("DELETE "+base+"/{envId}", a.deleteEnvironment)
 	}
+	// Project data keys (Coffer's own): state, and rotation with a background re-seal.
+	handle("GET /api/v1/workspace/{projectId}/keys", a.projectKeys)
+	handle("POST /api/v1/workspace/{projectId}/keys/rotate", a.rotateProjectKey)
 
 	// Machine identities and universal auth.
 	handle("POST /api/v1/identities", a.createIdentity)

@@ -59,10 +59,10 @@ func (rd *Reader) Find(ctx context.Context, q Query) (*Page, error) {
 	f := store.AuditFilter{OrgID: actor.OrgID, ActorID: q.Actor, Actions: q.Actions, Environment: q.Environment,
 		SecretPath: q.SecretPath, Start: q.Start, End: q.End, Offset: q.Offset, Limit: q.Limit}
 	switch q.ActorType {
-	case "", coffer.AuditActorUser, coffer.AuditActorIdentity, coffer.AuditActorAnonymous:
+	case "", coffer.AuditActorUser, coffer.AuditActorIdentity, coffer.AuditActorAnonymous, coffer.AuditActorSystem:
 		f.ActorType = q.ActorType
 	default:
-		return nil, coffer.Errorf(coffer.EVALIDATION, "actorType: must be user, identity or anonymous")
+		return nil, coffer.Errorf(coffer.EVALIDATION, "actorType: must be user, identity, anonymous or system")
 	}
 	switch {
 	case f.Limit == 0:

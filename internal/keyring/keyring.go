@@ -16,7 +16,9 @@
 // hex; the id is safe to print.
 //
 // Each project has one or more data keys, each with a term (1, 2, ...). Seal
-// uses the project's highest term; Open uses the term written in the
+// uses the highest term the keyring knows; SealTerm uses the term the caller
+// read from the database (after a rotation on another node, that is a term
+// this keyring may not have cached yet); Open uses the term written in the
 // ciphertext. Data keys are read from a KeyStore on first use and cached
 // unwrapped; an Open naming a term the cache lacks reloads from the store once.
 // Nonces are random, so a project key should get a new term well before 2^32
@@ -177,14 +179,42 @@ func (k *Keyring) Seal(ctx context.Context, projectID string, aad, plaintext []b
 	if pk.current == 0 {
 		return nil, fmt.Errorf("keyring: seal for project %q: %w", projectID, ErrNoProjectKey)
 	}
+	return k.seal(pk.keys[pk.current], pk.current, aad, plaintext)
+}
+
+// SealTerm is Seal with the data key of an explicit term: the term the caller's transaction
+// read as the project's current one (so a node whose cache has not yet seen a rotation still
+// seals with the new key). A term the cache lacks is loaded from the store once.
+func (k *Keyring) SealTerm(ctx context.Context, projectID string, term uint32, aad, plaintext []byte) ([]byte, error) {
+	if term == 0 {
+		return nil, fmt.Errorf("keyring: seal for project %q: term 0", projectID)
+	}
+	pk, fresh, err := k.project(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	dk := pk.get(term)
+	if dk == nil && !fresh {
+		if pk, err = k.load(ctx, projectID); err != nil {
+			return nil, err
+		}
+		dk = pk.get(term)
+	}
+	if dk == nil {
+		return nil, fmt.Errorf("keyring: seal for project %q: term %d: %w", projectID, term, ErrNoProjectKey)
+	}
+	return k.seal(dk, term, aad, plaintext)
+}
+
+func (k *Keyring) seal(dk *dataKey, term uint32, aad, plaintext []byte) ([]byte, error) {
 	out := make([]byte, headerSize+nonceSize, headerSize+nonceSize+len(plaintext)+tagSize)
-	binary.BigEndian.PutUint32(out, pk.current)
+	binary.BigEndian.PutUint32(out, term)
 	out[termSize] = formatVersion
 	nonce := out[headerSize:]
 	if _, err := io.ReadFull(k.rand, nonce); err != nil {
 		return nil, fmt.Errorf("keyring: read nonce: %w", err)
 	}
-	return pk.keys[pk.current].aead.Seal(out, nonce, plaintext, additionalData(out[:headerSize], aad)), nil
+	return dk.aead.Seal(out, nonce, plaintext, additionalData(out[:headerSize], aad)), nil
 }
 
 // Open decrypts a ciphertext made by Seal for the same project and aad. Any

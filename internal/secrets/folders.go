@@ -142,6 +142,11 @@ func (s *Service) DeleteFolder(ctx context.Context, sc Scope, idOrName string) (
 			return err
 		}
 		out = f
+		// The project's row before the secrets the delete cascades to: the lock order of every
+		// write (folder, project, secrets), which the key re-seal job's (project, secrets) keeps.
+		if _, err := tx.LockKeyTerm(ctx, l.grant.Project.ID); err != nil {
+			return err
+		}
 		if err := tx.DeleteFolder(ctx, f); err != nil {
 			return err
 		}

@@ -130,13 +130,14 @@ func (s *Service) openAll(ctx context.Context, sealed []*store.SealedSecret) ([]
 	return out, nil
 }
 
-// seal encrypts a secret's value and comment for its current version.
-func (s *Service) seal(ctx context.Context, sec *coffer.Secret) (*store.SealedSecret, error) {
-	v, err := s.keys.Seal(ctx, sec.ProjectID, keyring.SecretAAD(sec.ProjectID, sec.EnvironmentID, sec.ID, sec.Version, "value"), []byte(sec.Value.Reveal()))
+// seal encrypts a secret's value and comment for its current version with the project's data
+// key of term (read by the write's transaction with LockKeyTerm).
+func (s *Service) seal(ctx context.Context, sec *coffer.Secret, term uint32) (*store.SealedSecret, error) {
+	v, err := s.keys.SealTerm(ctx, sec.ProjectID, term, keyring.SecretAAD(sec.ProjectID, sec.EnvironmentID, sec.ID, sec.Version, "value"), []byte(sec.Value.Reveal()))
 	if err != nil {
 		return nil, fmt.Errorf("seal value of secret %s: %w", sec.ID, err)
 	}
-	c, err := s.keys.Seal(ctx, sec.ProjectID, keyring.SecretAAD(sec.ProjectID, sec.EnvironmentID, sec.ID, sec.Version, "comment"), []byte(sec.Comment.Reveal()))
+	c, err := s.keys.SealTerm(ctx, sec.ProjectID, term, keyring.SecretAAD(sec.ProjectID, sec.EnvironmentID, sec.ID, sec.Version, "comment"), []byte(sec.Comment.Reveal()))
 	if err != nil {
 		return nil, fmt.Errorf("seal comment of secret %s: %w", sec.ID, err)
 	}

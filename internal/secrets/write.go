@@ -101,6 +101,7 @@ type batch struct {
 	actor  *coffer.Actor
 	tags   map[string]coffer.Tag
 	check  []*coffer.Secret // secrets whose value or name changed: their references must resolve
+	term   uint32           // the project's key term, read under LockKeyTerm
 }
 
 // write resolves the scope, checks the changes and runs fn in one transaction, then checks that
@@ -147,7 +148,12 @@ func (s *Service) write(ctx context.Context, sc Scope, action authz.Action, chan
 		if err != nil {
 			return err
 		}
-		b := &batch{s: s, tx: tx, l: l, folder: folder, actor: l.grant.Actor}
+		// Locks in the order every write takes them: folder, project, secrets.
+		term, err := tx.LockKeyTerm(ctx, l.grant.Project.ID)
+		if err != nil {
+			return err
+		}
+		b := &batch{s: s, tx: tx, l: l, folder: folder, actor: l.grant.Actor, term: term}
 		if out, err = fn(b); err != nil {
 			return err
 		}
@@ -234,7 +240,7 @@ func (b *batch) create(ctx context.Context, c *Change) (*coffer.Secret, error) {
 		}
 		sec.Tags = tags
 	}
-	sealed, err := b.s.seal(ctx, sec)
+	sealed, err := b.s.seal(ctx, sec, b.term)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +265,7 @@ func (b *batch) update(ctx context.Context, cur *store.SealedSecret, c *Change) 
 	}
 	sec.Version++
 	sec.UpdatedAt = b.s.now()
-	sealed, err := b.s.seal(ctx, sec)
+	sealed, err := b.s.seal(ctx, sec, b.term)
 	if err != nil {
 		return nil, err
 	}

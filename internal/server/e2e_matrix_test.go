@@ -385,6 +385,8 @@ func axRoutes() []axRoute {
 		{"project env update", "PATCH /api/v1/projects/{projectId}/environments/{envId}", "PATCH", path("/api/v1/projects/%s/environments/%s", P, func(f *axFixture) string { return f.EnvUpd }), fixed(map[string]any{"name": "Upd B"}), E, authz.Settings, "", "", 0},
 		{"workspace env delete", "DELETE /api/v1/workspace/{projectId}/environments/{envId}", "DELETE", path("/api/v1/workspace/%s/environments/%s", P, func(f *axFixture) string { return f.EnvDelA }), none, D, authz.Settings, "", "", 0},
 		{"project env delete", "DELETE /api/v1/projects/{projectId}/environments/{envId}", "DELETE", path("/api/v1/projects/%s/environments/%s", P, func(f *axFixture) string { return f.EnvDelB }), none, D, authz.Settings, "", "", 0},
+		{"project keys", "GET /api/v1/workspace/{projectId}/keys", "GET", path("/api/v1/workspace/%s/keys", P), none, R, authz.Settings, "", "", 0},
+		{"project key rotate", "POST /api/v1/workspace/{projectId}/keys/rotate", "POST", path("/api/v1/workspace/%s/keys/rotate", P), none, E, authz.Settings, "", "", 0},
 		// Identity memberships.
 		{"memberships list", "GET /api/v2/workspace/{projectId}/identity-memberships", "GET", path("/api/v2/workspace/%s/identity-memberships", P), none, R, authz.Members, "", "", 0},
 		{"membership set custom role", "POST " + im, "POST", path("/api/v2/workspace/%s/identity-memberships/%s", P, func(f *axFixture) string { return f.Target }), fixed(map[string]any{"role": "rget"}), E, authz.Members, "", "", 0},

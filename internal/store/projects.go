@@ -34,7 +34,7 @@ func (c conn) CreateProjectKey(ctx context.Context, k keyring.WrappedKey, now in
 // ProjectKeys returns the wrapped data keys of a project, lowest term first. It implements
 // keyring.KeyStore.
 func (c conn) ProjectKeys(ctx context.Context, projectID string) ([]keyring.WrappedKey, error) {
-	rows, err := c.query(ctx, `SELECT term, wrapped FROM project_keys WHERE project_id = ? ORDER BY term`, projectID)
+	rows, err := c.query(ctx, `SELECT term, wrapped FROM project_keys WHERE project_id = ? AND retired_at IS NULL ORDER BY term`, projectID)
 	if err != nil {
 		return nil, err
 	}

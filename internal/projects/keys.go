@@ -1,0 +1,274 @@
+package projects
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/authz"
+	"github.com/cofferhq/coffer/internal/jobs"
+	"github.com/cofferhq/coffer/internal/keyring"
+	"github.com/cofferhq/coffer/internal/store"
+)
+
+// Project key rotation.
+//
+// RotateKey makes a new data key for a project (the next term) and makes it the key every new
+// ciphertext is sealed with, in one transaction that holds the project's row lock. Secret
+// writes read the term under a lock that excludes it (store.LockKeyTerm), so once the rotation
+// commits, nothing is sealed with an older key. The rotation enqueues a re-seal job
+// (ResealJobKind): it opens every stored value and comment of the project that is sealed with
+// an older term, secrets and their history, and seals it again with the current key, in
+// batches, each replacing a row only if it is unchanged since it was read. When none is left
+// (checked under the project's row lock) it retires the older keys: their wrapped form is
+// erased, so data sealed with them, wherever a copy of it survives (a backup, a replica's
+// log), can no longer be opened with this database's keys. Nodes drop a retired key from
+// memory when they next reload the project's keys.
+
+// ResealJobKind is the kind of the job that re-seals a project's data after a key rotation.
+const ResealJobKind = "project.key_reseal"
+
+// resealBatch is how many rows one re-seal transaction replaces.
+const resealBatch = 200
+
+// KeyStatus is the state of a project's data keys.
+type KeyStatus struct {
+	ProjectID   string
+	CurrentTerm uint32
+	Keys        []store.ProjectKeyInfo
+	// Pending counts the stored rows (a secret or a kept version) still sealed with an older
+	// key; the re-seal job brings it to 0, then retires the older keys.
+	Pending int
+}
+
+// Resealing reports whether a rotation's re-seal is still under way: an older key is live.
+func (k *KeyStatus) Resealing() bool {
+	for _, info := range k.Keys {
+		if info.Term < k.CurrentTerm && info.RetiredAt.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// KeyStatus returns the project's keys and how much data is still sealed with an older one.
+// It needs read access to the project's settings.
+func (s *Service) KeyStatus(ctx context.Context, projectID string) (*KeyStatus, error) {
+	if _, err := s.grant(ctx, projectID, authz.Read, authz.Settings); err != nil {
+		return nil, err
+	}
+	return s.keyStatus(ctx, s.db, projectID)
+}
+
+func (s *Service) keyStatus(ctx context.Context, c interface {
+	KeyTerm(context.Context, string) (uint32, error)
+	ProjectKeyInfos(context.Context, string) ([]store.ProjectKeyInfo, error)
+	CountStaleCiphertexts(context.Context, string, uint32) (int, error)
+}, projectID string) (*KeyStatus, error) {
+	term, err := c.KeyTerm(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := c.ProjectKeyInfos(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	st := &KeyStatus{ProjectID: projectID, CurrentTerm: term, Keys: infos}
+	if st.Resealing() {
+		if st.Pending, err = c.CountStaleCiphertexts(ctx, projectID, term); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// RotateKey gives the project a new data key and starts re-sealing its data with it. It needs
+// the right to edit the project's settings (project admins). A rotation whose re-seal has not
+// finished refuses another with ECONFLICT.
+func (s *Service) RotateKey(ctx context.Context, projectID string) (*KeyStatus, error) {
+	g, err := s.grant(ctx, projectID, authz.Edit, authz.Settings)
+	if err != nil {
+		return nil, err
+	}
+	var st *KeyStatus
+	var key keyring.WrappedKey
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockProject(ctx, projectID); err != nil {
+			return err
+		}
+		cur, err := s.keyStatus(ctx, tx, projectID)
+		if err != nil {
+			return err
+		}
+		if cur.Resealing() {
+			return coffer.Errorf(coffer.ECONFLICT, "this project's data is still being re-encrypted after the last key rotation (%d left): try again when it has finished", cur.Pending)
+		}
+		next := cur.CurrentTerm + 1
+		if key, err = s.keys.NewProjectKey(projectID, next); err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.AddProjectKeyTerm(ctx, key, now); err != nil {
+			return err
+		}
+		payload, err := json.Marshal(resealPayload{ProjectID: projectID})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.EnqueueJob(ctx, store.Job{Kind: ResealJobKind, Payload: payload, MaxAttempts: 100}); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, coffer.ActionProjectKeyRotate, g.Project.OrgID, projectID, map[string]any{"term": next, "previousTerm": cur.CurrentTerm}); err != nil {
+			return err
+		}
+		st, err = s.keyStatus(ctx, tx, projectID)
+		return err
+	})
+	if err != nil {
+		s.keys.Forget(projectID) // the new key must not be used to seal if it was not stored
+		return nil, err
+	}
+	return st, nil
+}
+
+type resealPayload struct {
+	ProjectID string `json:"projectId"`
+}
+
+// RegisterJobs registers the re-seal job's handler on w.
+func (s *Service) RegisterJobs(w *jobs.Worker) { w.Register(ResealJobKind, s.resealJob) }
+
+func (s *Service) resealJob(ctx context.Context, j store.Job) error {
+	var p resealPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil || p.ProjectID == "" {
+		return jobs.Permanent(fmt.Errorf("re-seal job %s: bad payload", j.ID))
+	}
+	_, err := s.Reseal(ctx, p.ProjectID)
+	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		return nil // the project was deleted, and its keys and data with it
+	}
+	return err
+}
+
+// Reseal seals every value and comment of the project still sealed with an older key again with
+// the current one, then retires the older keys. It is idempotent and safe to run on several
+// nodes at once. It returns how many rows it re-sealed.
+func (s *Service) Reseal(ctx context.Context, projectID string) (int, error) {
+	total := 0
+	for _, versions := range []bool{false, true} {
+		after := ""
+		for {
+			n, last, err := s.resealBatch(ctx, projectID, versions, after)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if last == "" {
+				break
+			}
+			after = last
+		}
+	}
+	return total, s.retireOldKeys(ctx, projectID, total)
+}
+
+// resealBatch re-seals up to resealBatch stale rows after the cursor, in one transaction that
+// first takes the project's row lock like every write (so the order of locks is the same:
+// project, then secrets). It returns the rows replaced and the cursor to continue from ("" at
+// the end).
+func (s *Service) resealBatch(ctx context.Context, projectID string, versions bool, after string) (n int, last string, err error) {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, last = 0, ""
+		term, err := tx.LockKeyTerm(ctx, projectID)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.StaleCiphertexts(ctx, projectID, term, versions, after, resealBatch)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			value, err := s.reseal(ctx, projectID, term, row, "value", row.Value)
+			if err != nil {
+				return err
+			}
+			comment, err := s.reseal(ctx, projectID, term, row, "comment", row.Comment)
+			if err != nil {
+				return err
+			}
+			ok, err := tx.ResealCiphertext(ctx, row, value, comment)
+			if err != nil {
+				return err
+			}
+			if ok {
+				n++
+			}
+		}
+		if len(rows) == resealBatch {
+			last = rows[len(rows)-1].ID
+		}
+		return nil
+	})
+	return n, last, err
+}
+
+// reseal opens one field of a stale row and seals it with term; a field already sealed with
+// term is kept as it is.
+func (s *Service) reseal(ctx context.Context, projectID string, term uint32, row store.StaleCiphertext, field string, ct []byte) ([]byte, error) {
+	if t, err := keyring.Term(ct); err == nil && t >= term {
+		return ct, nil
+	}
+	aad := keyring.SecretAAD(projectID, row.EnvironmentID, row.SecretID, row.Version, field)
+	pt, err := s.keys.Open(ctx, projectID, aad, ct)
+	if err != nil {
+		// Never the value: only where it is.
+		return nil, fmt.Errorf("re-seal %s of secret %s v%d: %w", field, row.SecretID, row.Version, err)
+	}
+	defer clear(pt)
+	return s.keys.SealTerm(ctx, projectID, term, aad, pt)
+}
+
+// errStaleLeft is returned when data sealed with an older key was found after a full pass:
+// the job is retried rather than a key destroyed that something still needs.
+var errStaleLeft = errors.New("data sealed with an older key is still stored")
+
+// retireOldKeys destroys the project's older keys once nothing is sealed with them, checked
+// under the project's row lock, which no write holds at that moment.
+func (s *Service) retireOldKeys(ctx context.Context, projectID string, resealed int) error {
+	var retired []uint32
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockProject(ctx, projectID); err != nil {
+			return err
+		}
+		term, err := tx.KeyTerm(ctx, projectID)
+		if err != nil {
+			return err
+		}
+		left, err := tx.CountStaleCiphertexts(ctx, projectID, term)
+		if err != nil {
+			return err
+		}
+		if left > 0 {
+			return fmt.Errorf("project %s: %d rows: %w", projectID, left, errStaleLeft)
+		}
+		p, err := tx.FindProject(ctx, projectID)
+		if err != nil {
+			return err
+		}
+		if retired, err = tx.RetireProjectKeys(ctx, projectID, term, s.now()); err != nil || len(retired) == 0 {
+			return err
+		}
+		return s.Audit.Record(ctx, tx, coffer.AuditEvent{Action: coffer.ActionProjectKeyRetire, OrgID: p.OrgID, ProjectID: projectID,
+			ActorType: coffer.AuditActorSystem, ActorName: "key re-seal job",
+			Metadata: map[string]any{"retiredTerms": retired, "currentTerm": term, "resealed": resealed}})
+	})
+	if err != nil {
+		return err
+	}
+	if len(retired) > 0 {
+		s.keys.Forget(projectID) // this node drops the destroyed keys now; others on next load
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+package server_test
+
+// Project key rotation end to end: a rotation under concurrent writes through two nodes, the
+// re-seal job, the retirement of the old key, and every value (current and kept versions)
+// readable afterwards. Names start with "kx".
+
+import (
+	"database/sql"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/keyring"
+	"github.com/cofferhq/coffer/internal/servertest"
+	"github.com/cofferhq/coffer/internal/store"
+)
+
+type kxStatus struct {
+	CurrentTerm uint32 `json:"currentTerm"`
+	Resealing   bool   `json:"resealing"`
+	PendingRows int    `json:"pendingRows"`
+	Keys        []struct {
+		Term      uint32     `json:"term"`
+		Status    string     `json:"status"`
+		RetiredAt *time.Time `json:"retiredAt"`
+	} `json:"keys"`
+}
+
+// kxTerms returns how many stored ciphertexts of the project (secrets and versions, values and
+// comments) are sealed with each key term, read straight from the database.
+func kxTerms(t *testing.T, db *sql.DB, dialect, projectID string) map[uint32]int {
+	t.Helper()
+	q := `SELECT s.value, s.comment FROM secrets s WHERE s.project_id = ?
+ UNION ALL SELECT v.value, v.comment FROM secret_versions v JOIN secrets s ON s.id = v.secret_id WHERE s.project_id = ?`
+	if dialect == store.Postgres {
+		q = `SELECT s.value, s.comment FROM secrets s WHERE s.project_id = $1
+ UNION ALL SELECT v.value, v.comment FROM secret_versions v JOIN secrets s ON s.id = v.secret_id WHERE s.project_id = $2`
+	}
+	rows, err := db.Query(q, projectID, projectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[uint32]int{}
+	for rows.Next() {
+		var v, c []byte
+		if err := rows.Scan(&v, &c); err != nil {
+			t.Fatal(err)
+		}
+		for _, ct := range [][]byte{v, c} {
+			term, err := keyring.Term(ct)
+			if err != nil {
+				t.Fatalf("stored ciphertext: %v", err)
+			}
+			out[term]++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestE2EProjectKeyRotation(t *testing.T) {
+	t.Parallel()
+	servertest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		t.Parallel()
+		n := servertest.Start(t, dialect)
+		admin := n.Bootstrap(t)
+		peer := n.StartPeer(t) // a second node on the same database, with its own key cache
+		p := n.NewProject(t, admin, "rotation", coffer.RoleMember)
+		db := axOpenDB(t, n)
+		keysPath := "/api/v1/workspace/" + p.ID + "/keys"
+
+		// 40 secrets with a comment, each updated twice: 3 kept versions each.
+		const count = 40
+		want := map[string]string{}
+		var batch []map[string]any
+		for i := range count {
+			k := fmt.Sprintf("KEY_%02d", i)
+			batch = append(batch, map[string]any{"secretKey": k, "secretValue": "v1-" + k, "secretComment": "comment " + k})
+			want[k] = "v1-" + k
+		}
+		scope := map[string]any{"projectId": p.ID, "environment": "dev", "secretPath": "/"}
+		body := func(extra map[string]any) map[string]any {
+			m := map[string]any{}
+			for k, v := range scope {
+				m[k] = v
+			}
+			for k, v := range extra {
+				m[k] = v
+			}
+			return m
+		}
+		n.MustDo(t, http.MethodPost, "/api/v4/secrets/batch", p.Token, body(map[string]any{"secrets": batch}))
+		for round := 2; round <= 3; round++ {
+			var upd []map[string]any
+			for k := range want {
+				want[k] = fmt.Sprintf("v%d-%s", round, k)
+				upd = append(upd, map[string]any{"secretKey": k, "secretValue": want[k]})
+			}
+			n.MustDo(t, http.MethodPatch, "/api/v4/secrets/batch", p.Token, body(map[string]any{"secrets": upd}))
+		}
+		// The peer reads (and so caches the project's key of term 1) before the rotation.
+		peer.MustDo(t, http.MethodGet, "/api/v4/secrets?projectId="+p.ID+"&environment=dev&secretPath=/", p.Token, nil)
+		const sealed = 2 * (count + 3*count) // value and comment of each secret and of its 3 versions
+		if got := kxTerms(t, db, dialect, p.ID); got[1] != sealed || len(got) != 1 {
+			t.Fatalf("before rotation: ciphertexts by term %v, want all %d of term 1", got, sealed)
+		}
+		var st kxStatus
+		n.MustDo(t, http.MethodGet, keysPath, admin.Token, nil).JSON(t, &st)
+		if st.CurrentTerm != 1 || st.Resealing || len(st.Keys) != 1 || st.Keys[0].Status != "current" {
+			t.Fatalf("before rotation: %+v", st)
+		}
+		// A developer may not rotate: only project admins (settings: edit).
+		axWantErr(t, n.Do(t, http.MethodPost, keysPath+"/rotate", p.Token, nil), http.StatusForbidden, "developer rotates")
+
+		// Writers on both nodes keep changing W_0..W_3 while the key rotates.
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		written := map[string]string{}
+		for w, node := range []*servertest.Node{n, peer} {
+			for j := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					k := fmt.Sprintf("W_%d", 2*w+j)
+					for i := 0; !stop.Load(); i++ {
+						v := fmt.Sprintf("%s-%d", k, i)
+						method, path := http.MethodPatch, "/api/v4/secrets/"+k
+						if i == 0 {
+							method = http.MethodPost
+						}
+						r := node.Do(t, method, path, p.Token, body(map[string]any{"secretValue": v, "secretComment": "c"}))
+						if r.Status != http.StatusOK {
+							t.Errorf("write %s during rotation: %d %s", k, r.Status, r.Body)
+							return
+						}
+						mu.Lock()
+						written[k] = v
+						mu.Unlock()
+					}
+				}()
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+		n.MustDo(t, http.MethodPost, keysPath+"/rotate", admin.Token, nil).JSON(t, &st)
+		if st.CurrentTerm != 2 {
+			t.Fatalf("after rotate: %+v", st)
+		}
+		time.Sleep(200 * time.Millisecond) // writes after the rotation, on both nodes
+		stop.Store(true)
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+
+		st = kxWaitResealed(t, n, admin, keysPath)
+		if len(st.Keys) != 2 || st.Keys[0].Status != "retired" || st.Keys[0].RetiredAt == nil || st.Keys[1].Status != "current" || st.PendingRows != 0 {
+			t.Fatalf("after re-seal: %+v", st)
+		}
+		got := kxTerms(t, db, dialect, p.ID)
+		if got[1] != 0 || got[2] == 0 {
+			t.Fatalf("after re-seal: ciphertexts by term %v, want none of term 1", got)
+		}
+		// The old key is destroyed, not only marked.
+		var wrapped []byte
+		q := "SELECT wrapped FROM project_keys WHERE project_id = ? AND term = 1"
+		if dialect == store.Postgres {
+			q = "SELECT wrapped FROM project_keys WHERE project_id = $1 AND term = 1"
+		}
+		if err := db.QueryRow(q, p.ID).Scan(&wrapped); err != nil || len(wrapped) != 0 {
+			t.Fatalf("retired key: %d bytes still stored (err %v)", len(wrapped), err)
+		}
+
+		// Everything reads back through both nodes: values, comments, every kept version, and a
+		// rollback to a version sealed before the rotation.
+		for k, v := range written {
+			want[k] = v
+		}
+		for _, node := range []*servertest.Node{n, peer} {
+			var list struct {
+				Secrets []struct {
+					Key     string `json:"secretKey"`
+					Value   string `json:"secretValue"`
+					Comment string `json:"secretComment"`
+				} `json:"secrets"`
+			}
+			node.MustDo(t, http.MethodGet, "/api/v4/secrets?projectId="+p.ID+"&environment=dev&secretPath=/", p.Token, nil).JSON(t, &list)
+			if len(list.Secrets) != len(want) {
+				t.Fatalf("%d secrets listed, want %d", len(list.Secrets), len(want))
+			}
+			for _, s := range list.Secrets {
+				if want[s.Key] != s.Value || s.Comment == "" {
+					t.Errorf("%s after rotation: value %q comment %q, want %q", s.Key, s.Value, s.Comment, want[s.Key])
+				}
+			}
+		}
+		var vs struct {
+			Versions []struct {
+				Version int    `json:"version"`
+				Value   string `json:"secretValue"`
+			} `json:"secretVersions"`
+		}
+		n.MustDo(t, http.MethodGet, "/api/v4/secrets/KEY_07/versions?projectId="+p.ID+"&environment=dev&secretPath=/", p.Token, nil).JSON(t, &vs)
+		if len(vs.Versions) != 3 {
+			t.Fatalf("KEY_07 versions: %+v", vs)
+		}
+		for _, v := range vs.Versions {
+			if v.Value != fmt.Sprintf("v%d-KEY_07", v.Version) {
+				t.Errorf("KEY_07 version %d = %q", v.Version, v.Value)
+			}
+		}
+		peer.MustDo(t, http.MethodPost, "/api/v4/secrets/KEY_07/rollback", p.Token, body(map[string]any{"version": 1}))
+		var one struct {
+			Secret struct {
+				Value string `json:"secretValue"`
+			} `json:"secret"`
+		}
+		n.MustDo(t, http.MethodGet, "/api/v4/secrets/KEY_07?projectId="+p.ID+"&environment=dev&secretPath=/", p.Token, nil).JSON(t, &one)
+		if one.Secret.Value != "v1-KEY_07" {
+			t.Errorf("KEY_07 after rollback to 1: %q", one.Secret.Value)
+		}
+
+		// The rotation and the retirement are in the audit log.
+		var logs struct {
+			AuditLogs []struct {
+				Event struct {
+					Type     string         `json:"type"`
+					Metadata map[string]any `json:"metadata"`
+				} `json:"event"`
+				Actor struct {
+					Type string `json:"type"`
+				} `json:"actor"`
+			} `json:"auditLogs"`
+		}
+		n.MustDo(t, http.MethodGet, "/api/v1/organization/"+admin.OrgID+"/audit-logs?projectId="+p.ID+"&limit=1000", admin.Token, nil).JSON(t, &logs)
+		seen := map[string]string{}
+		for _, l := range logs.AuditLogs {
+			seen[l.Event.Type] = l.Actor.Type
+		}
+		if seen[coffer.ActionProjectKeyRotate] != coffer.AuditActorIdentity || seen[coffer.ActionProjectKeyRetire] != coffer.AuditActorSystem {
+			t.Errorf("audit log: rotate by %q, retire by %q; want identity (the admin) and system", seen[coffer.ActionProjectKeyRotate], seen[coffer.ActionProjectKeyRetire])
+		}
+
+		// A second rotation works the same way.
+		n.MustDo(t, http.MethodPost, keysPath+"/rotate", admin.Token, nil).JSON(t, &st)
+		if st.CurrentTerm != 3 {
+			t.Fatalf("second rotation: %+v", st)
+		}
+		if st = kxWaitResealed(t, n, admin, keysPath); len(st.Keys) != 3 || st.Keys[1].Status != "retired" {
+			t.Fatalf("after the second re-seal: %+v", st)
+		}
+		if got := kxTerms(t, db, dialect, p.ID); len(got) != 1 || got[3] == 0 {
+			t.Fatalf("after the second re-seal: ciphertexts by term %v, want all of term 3", got)
+		}
+	})
+}
+
+// kxWaitResealed waits for the project's re-seal job to finish and returns the key status.
+func kxWaitResealed(t *testing.T, n *servertest.Node, admin *servertest.Admin, keysPath string) kxStatus {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var st kxStatus
+		n.MustDo(t, http.MethodGet, keysPath, admin.Token, nil).JSON(t, &st)
+		if !st.Resealing {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("re-seal did not finish in 60 s: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
