@@ -12,16 +12,18 @@ import (
 func newProjectsCmd(env Env, g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "projects",
-		Short: "List and create projects",
+		Short: "List and create projects, and rotate their data keys",
 		Long: `List the projects the token can see, and create new ones. With "coffer identities" and
 "coffer members" this is enough to set up a project and a machine identity from a script,
-with no dashboard.`,
+with no dashboard. "coffer projects keys" and "coffer projects rotate-key" show and rotate
+the key that encrypts a project's secrets.`,
 		Example: `  coffer projects list
-  PROJECT_ID=$(coffer projects create web --plain)`,
+  PROJECT_ID=$(coffer projects create web --plain)
+  coffer projects rotate-key --projectId "$PROJECT_ID" --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newProjectsListCmd(env, g), newProjectsCreateCmd(env, g))
+	cmd.AddCommand(newProjectsListCmd(env, g), newProjectsCreateCmd(env, g), newProjectsKeysCmd(env, g), newProjectsRotateKeyCmd(env, g))
 	return cmd
 }
 
