@@ -144,8 +144,8 @@ func TestAdminCommandsOutput(t *testing.T) {
 			t.Errorf("coffer %s --help has no examples:\n%s", strings.Join(args, " "), out)
 		}
 	}
-	if out := u.must("", "members", "add", "--help"); !strings.Contains(out, "users") {
-		t.Errorf("members add --help does not say users come later:\n%s", out)
+	if out := u.must("", "members", "add", "--help"); !strings.Contains(out, "--user") || !strings.Contains(out, "custom roles") {
+		t.Errorf("members add --help does not explain --user and custom roles:\n%s", out)
 	}
 }
 
@@ -195,7 +195,7 @@ func TestAdminCommandsErrors(t *testing.T) {
 		want []string
 	}{
 		{"bad project role", u, []string{"members", "add", "--projectId", p.ID, "--identity", p.IdentityID, "--role", "owner"},
-			[]string{`--role must be one of admin, member, viewer, no-access, not "owner"`}},
+			[]string{"status-code=422", "role: must be one of admin, member, viewer, no-access or the slug of a custom role"}},
 		{"bad org role", u, []string{"identities", "create", "x", "--org-role", "viewer"}, []string{`--org-role`, `"viewer"`}},
 		{"not a project admin", viewer, []string{"members", "add", "--projectId", p.ID, "--identity", p.IdentityID, "--role", "admin"},
 			[]string{"status-code=403", "reqId="}},
@@ -206,7 +206,7 @@ func TestAdminCommandsErrors(t *testing.T) {
 		{"no identity name", u, []string{"identities", "create"}, []string{"missing NAME", "usage: coffer identities create NAME"}},
 		{"no identity id", u, []string{"identities", "client-secret", "create"}, []string{"missing IDENTITY_ID"}},
 		{"too many args", u, []string{"projects", "create", "a", "b"}, []string{"too many arguments"}},
-		{"no --identity", u, []string{"members", "add", "--projectId", p.ID, "--role", "member"}, []string{`required flag(s) "identity" not set`}},
+		{"no --identity", u, []string{"members", "add", "--projectId", p.ID, "--role", "member"}, []string{"pass --user EMAIL or --identity ID"}},
 		{"no project", u, []string{"members", "add", "--identity", p.IdentityID, "--role", "member"}, []string{"no project"}},
 		{"plain and json", u, []string{"projects", "create", "y", "--plain", "--output", "json"}, []string{"plain", "output"}},
 		{"unknown subcommand", u, []string{"projects", "lst"}, []string{`unknown command "lst"`}},
