@@ -112,6 +112,7 @@ type settingsData struct {
 	Base    string
 	Tags    []*coffer.Tag
 	Roles   []roleView
+	Keys    *keySection // nil when the user may not read the project's settings
 	// The role form, kept when it is refused.
 	RoleSlug, RoleName, RoleDescription, RolePermissions string
 }
@@ -150,6 +151,9 @@ func (wb *Web) renderSettings(w http.ResponseWriter, r *http.Request, status int
 			return err
 		}
 		d.Roles = append(d.Roles, roleView{ProjectRole: role, JSON: string(b)})
+	}
+	if d.Keys, err = wb.keySectionOf(r, p); err != nil {
+		return err
 	}
 	wb.render(w, r, status, "settings", &view{Title: p.Name + " settings", Nav: "projects", Error: msg, D: d})
 	return nil

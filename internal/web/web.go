@@ -127,6 +127,8 @@ func (wb *Web) Routes(mux Mux) error {
 	user("POST /projects/{slug}/roles/{roleId}/delete", wb.deleteRole)
 	user("POST /projects/{slug}/tags", wb.createTag)
 	user("POST /projects/{slug}/tags/{tagId}/delete", wb.deleteTag)
+	user("GET /projects/{slug}/keys", wb.keysPartial)
+	user("POST /projects/{slug}/keys/rotate", wb.rotateKey)
 	user("GET /members", wb.membersPage)
 	user("POST /members/invitations", wb.invite)
 	user("POST /members/mfa", wb.setEnforceMFA)
