@@ -137,7 +137,7 @@ func (tx *Tx) RetireProjectKeys(ctx context.Context, projectID string, below uin
 }
 
 // StaleCiphertext is a stored secret value and comment sealed with an older key term than the
-// project's: a row of secrets (Version true: of secret_versions) with what its additional
+// project's: a row of secrets (IsVersion: of secret_versions) with what its additional
 // data is made of.
 type StaleCiphertext struct {
 	ID            string // the row's id
