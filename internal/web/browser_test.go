@@ -302,6 +302,9 @@ func TestBrowser(t *testing.T) {
 	shot("11-sessions")
 	run("environments", chromedp.Navigate(n.URL+"/projects/shop/settings"), chromedp.WaitVisible("#nen", chromedp.ByQuery))
 	shot("12-environments")
+	run("project members", chromedp.Navigate(n.URL+"/projects/shop/members"),
+		chromedp.WaitVisible(`#project-identities`, chromedp.ByQuery))
+	shot("12b-project-members")
 
 	// Sign out, then sign in again through the sign-in page.
 	run("sign out", chromedp.Click(`form.signout button`, chromedp.ByQuery), chromedp.WaitVisible("#password", chromedp.ByQuery))

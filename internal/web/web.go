@@ -129,6 +129,10 @@ func (wb *Web) Routes(mux Mux) error {
 	user("POST /projects/{slug}/tags/{tagId}/delete", wb.deleteTag)
 	user("GET /projects/{slug}/keys", wb.keysPartial)
 	user("POST /projects/{slug}/keys/rotate", wb.rotateKey)
+	user("GET /projects/{slug}/members", wb.projectMembers) // members_project.go
+	user("POST /projects/{slug}/members", wb.addProjectMember)
+	user("POST /projects/{slug}/members/{membershipId}/role", wb.setProjectMemberRole)
+	user("POST /projects/{slug}/members/{membershipId}/remove", wb.removeProjectMember)
 	user("GET /members", wb.membersPage)
 	user("POST /members/invitations", wb.invite)
 	user("POST /members/mfa", wb.setEnforceMFA)
