@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/cofferhq/coffer"
 )
@@ -68,9 +69,30 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
 }
 
+type refusedKey struct{}
+
+// Refused returns why the middleware did not authenticate a page request by its session
+// cookie: an unsafe request without the session's CSRF token (a form opened in an earlier
+// session, or posted from another site). nil when it did not refuse the request.
+//
+// The middleware answers such a request for the API (a path under /api/) itself, with the
+// JSON error body. A request for any other path goes on anonymous, carrying the refusal, so
+// that the dashboard can answer with a page (see web.Web): a handler must answer it with an
+// error and act on nothing. One that overlooks it serves an anonymous request, which is all a
+// request without the cookie would get.
+func Refused(ctx context.Context) error {
+	err, _ := ctx.Value(refusedKey{}).(error)
+	return err
+}
+
+// apiPath reports whether a path is the API's (under /api/), whose refusals are JSON error
+// bodies; any other path is the dashboard's or a probe's.
+func apiPath(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
+
 // authenticateCookie authenticates a request by its session cookie. A cookie that does not
 // authenticate leaves the request anonymous (a stale cookie must not break sign-in). An unsafe
-// request authenticated by the cookie needs the session's CSRF token, or it is refused.
+// request authenticated by the cookie needs the session's CSRF token, or it is refused: with
+// an error for the API, anonymous and carrying the refusal for a page (see Refused).
 func (s *stack) authenticateCookie(r *http.Request, ip netip.Addr) (*http.Request, error) {
 	sess := s.opt.Sessions
 	c, err := r.Cookie(SessionCookie)
@@ -88,7 +110,11 @@ func (s *stack) authenticateCookie(r *http.Request, ip netip.Addr) (*http.Reques
 			got = r.PostFormValue(CSRFField) // forms; JSON bodies are not parsed
 		}
 		if !hmac.Equal([]byte(got), []byte(want)) {
-			return r, coffer.Errorf(coffer.EFORBIDDEN, "Missing or invalid CSRF token: send the session's token in the %s header", CSRFHeader)
+			err := coffer.Errorf(coffer.EFORBIDDEN, "Missing or invalid CSRF token: send the session's token in the %s header", CSRFHeader)
+			if apiPath(r.URL.Path) {
+				return r, err
+			}
+			return r.WithContext(context.WithValue(r.Context(), refusedKey{}, err)), nil
 		}
 	}
 	actor := *a

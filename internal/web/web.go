@@ -168,9 +168,19 @@ func SetSecurityHeaders(h http.Header) {
 	h.Set("X-Frame-Options", "DENY")
 }
 
-// adapt turns a page handler into an http.Handler that renders its error as an HTML page.
+// errFormExpired answers a form the middleware refused (httpserver.Refused): posted with a
+// missing or stale CSRF token, most often from a page opened in an earlier session.
+var errFormExpired = coffer.Errorf(coffer.EFORBIDDEN,
+	"This form has expired (it was opened in an earlier session) and nothing was changed: reload the page and try again")
+
+// adapt turns a page handler into an http.Handler that renders its error as an HTML page. A
+// request the middleware refused gets the error page without reaching the handler.
 func (wb *Web) adapt(f handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if httpserver.Refused(r.Context()) != nil {
+			wb.renderError(w, r, errFormExpired)
+			return
+		}
 		if err := f(w, r); err != nil {
 			wb.renderError(w, r, err)
 		}
