@@ -162,7 +162,7 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		"/projects/shop/edit?env=dev&key=API_KEY", "/projects/shop/history?env=dev&key=API_KEY",
 		"/projects/shop/history?env=dev&key=API_KEY&reveal=1", "/identities", "/audit",
 		"/projects/nope", "/projects/shop/reveal?env=dev&key=NOPE", "/members", "/settings/sessions",
-		"/projects/shop/settings", "/projects/shop/keys", "/reset-password", "/invitations/accept?token=abc"}
+		"/projects/shop/settings", "/projects/shop/keys", "/projects/shop/members", "/reset-password", "/invitations/accept?token=abc"}
 	check := func(b *browser, path string) {
 		p := b.get(path)
 		if !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
@@ -222,6 +222,9 @@ func TestSecurityHeadersAndCSRF(t *testing.T) {
 		{"/projects/shop/roles", url.Values{"role_slug": {"evil"}, "permissions": {`[{"subject":"secrets","action":["read"]}]`}}},
 		{"/projects/shop/roles/x/delete", nil},
 		{"/projects/shop/tags/x/delete", nil},
+		{"/projects/shop/members", url.Values{"email": {"admin@example.com"}, "role": {"viewer"}}},
+		{"/projects/shop/members/x/role", url.Values{"role": {"viewer"}}},
+		{"/projects/shop/members/x/remove", nil},
 		{"/projects/shop/keys/rotate", nil},
 		{"/projects/shop/environments", url.Values{"name": {"Evil"}, "slug": {"evil"}}},
 		{"/projects/shop/environments/" + envID, url.Values{"name": {"Evil"}, "slug": {"evil"}}},
