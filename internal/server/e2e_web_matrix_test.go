@@ -423,7 +423,9 @@ func wxRoutes() []wxRoute {
 	keys.htmx = true
 	routes := []wxRoute{
 		// The organization.
-		org("overview", "GET /{$}", fixed("/"), nil, members, false),
+		// Everyone's home: the organization's overview, or for a user who holds only project
+		// roles (no-access in the organization) a redirect to their projects.
+		org("overview", "GET /{$}", fixed("/"), nil, nil, false),
 		org("projects", "GET /projects", fixed("/projects"), nil, nil, false),
 		org("project create", "POST /projects", fixed("/projects"), func(s *wxState) url.Values {
 			return url.Values{"name": {"Web new " + s.f.Nonce}, "slug": {"web-new-" + s.f.Nonce}}

@@ -19,6 +19,11 @@ type overviewData struct {
 func (wb *Web) overview(w http.ResponseWriter, r *http.Request) error {
 	a := coffer.ActorFromContext(r.Context())
 	set, err := wb.Members.GetSettings(r.Context(), a.OrgID)
+	if coffer.ErrorCode(err) == coffer.EFORBIDDEN {
+		// A user who only holds project roles (organization role no-access) may not read the
+		// organization: their home is the list of their projects.
+		return redirect(w, r, "/projects")
+	}
 	if err != nil {
 		return err
 	}
