@@ -50,6 +50,12 @@ func keyStatusJSON(st *projects.KeyStatus) map[string]any {
 		}
 		keys = append(keys, j)
 	}
-	return map[string]any{"projectId": st.ProjectID, "currentTerm": st.CurrentTerm, "resealing": st.Resealing(),
+	out := map[string]any{"projectId": st.ProjectID, "currentTerm": st.CurrentTerm, "resealing": st.Resealing(),
 		"pendingRows": st.Pending, "keys": keys}
+	if j := st.Job; j != nil {
+		// The job's own state: attempts, and the last error, which names rows, never values.
+		out["resealJob"] = map[string]any{"status": j.Status, "attempts": j.Attempts, "maxAttempts": j.MaxAttempts,
+			"lastError": j.LastError, "nextAttemptAt": j.RunAt}
+	}
+	return out
 }

@@ -41,6 +41,9 @@ type KeyStatus struct {
 	// Pending counts the stored rows (a secret or a kept version) still sealed with an older
 	// key; the re-seal job brings it to 0, then retires the older keys.
 	Pending int
+	// Job is the re-seal job while Resealing: its state, attempts and last error (nil when none
+	// is queued, which RotateKey repairs by queuing one).
+	Job *store.Job
 }
 
 // Resealing reports whether a rotation's re-seal is still under way: an older key is live.
@@ -66,6 +69,7 @@ func (s *Service) keyStatus(ctx context.Context, c interface {
 	KeyTerm(context.Context, string) (uint32, error)
 	ProjectKeyInfos(context.Context, string) ([]store.ProjectKeyInfo, error)
 	CountStaleCiphertexts(context.Context, string, uint32) (int, error)
+	LatestJob(context.Context, string, string) (*store.Job, error)
 }, projectID string) (*KeyStatus, error) {
 	term, err := c.KeyTerm(ctx, projectID)
 	if err != nil {
@@ -80,13 +84,22 @@ func (s *Service) keyStatus(ctx context.Context, c interface {
 		if st.Pending, err = c.CountStaleCiphertexts(ctx, projectID, term); err != nil {
 			return nil, err
 		}
+		j, err := c.LatestJob(ctx, ResealJobKind, projectID)
+		if err != nil && coffer.ErrorCode(err) != coffer.ENOTFOUND {
+			return nil, err
+		}
+		if j != nil {
+			j.Payload = nil
+			st.Job = j
+		}
 	}
 	return st, nil
 }
 
 // RotateKey gives the project a new data key and starts re-sealing its data with it. It needs
-// the right to edit the project's settings (project admins). A rotation whose re-seal has not
-// finished refuses another with ECONFLICT.
+// the right to edit the project's settings (project admins). While a rotation's re-seal has not
+// finished another is refused with ECONFLICT; if its job is no longer queued (it died, or was
+// pruned), a new one is queued first, so a project is never left half-rotated for good.
 func (s *Service) RotateKey(ctx context.Context, projectID string) (*KeyStatus, error) {
 	g, err := s.grant(ctx, projectID, authz.Edit, authz.Settings)
 	if err != nil {
@@ -94,6 +107,7 @@ func (s *Service) RotateKey(ctx context.Context, projectID string) (*KeyStatus, 
 	}
 	var st *KeyStatus
 	var key keyring.WrappedKey
+	var busy error // the refusal of a rotation while one is re-sealing, after a commit
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.LockProject(ctx, projectID); err != nil {
 			return err
@@ -103,7 +117,11 @@ func (s *Service) RotateKey(ctx context.Context, projectID string) (*KeyStatus, 
 			return err
 		}
 		if cur.Resealing() {
-			return coffer.Errorf(coffer.ECONFLICT, "this project's data is still being re-encrypted after the last key rotation (%d left): try again when it has finished", cur.Pending)
+			if cur.Job != nil && cur.Job.Status != store.JobDead {
+				return coffer.Errorf(coffer.ECONFLICT, "this project's data is still being re-encrypted after the last key rotation (%d left): try again when it has finished", cur.Pending)
+			}
+			busy = coffer.Errorf(coffer.ECONFLICT, "this project's data was still being re-encrypted after the last key rotation (%d left) and its job had stopped: it has been restarted; try again when it has finished", cur.Pending)
+			return s.enqueueReseal(ctx, tx, projectID)
 		}
 		next := cur.CurrentTerm + 1
 		if key, err = s.keys.NewProjectKey(projectID, next); err != nil {
@@ -113,11 +131,7 @@ func (s *Service) RotateKey(ctx context.Context, projectID string) (*KeyStatus, 
 		if err := tx.AddProjectKeyTerm(ctx, key, now); err != nil {
 			return err
 		}
-		payload, err := json.Marshal(resealPayload{ProjectID: projectID})
-		if err != nil {
-			return err
-		}
-		if _, err := tx.EnqueueJob(ctx, store.Job{Kind: ResealJobKind, Payload: payload, MaxAttempts: 100}); err != nil {
+		if err := s.enqueueReseal(ctx, tx, projectID); err != nil {
 			return err
 		}
 		if err := s.record(ctx, tx, coffer.ActionProjectKeyRotate, g.Project.OrgID, projectID, map[string]any{"term": next, "previousTerm": cur.CurrentTerm}); err != nil {
@@ -130,7 +144,25 @@ func (s *Service) RotateKey(ctx context.Context, projectID string) (*KeyStatus, 
 		s.keys.Forget(projectID) // the new key must not be used to seal if it was not stored
 		return nil, err
 	}
+	if busy != nil {
+		return nil, busy
+	}
 	return st, nil
+}
+
+// resealAttempts bounds the re-seal job's attempts: with the worker's backoff (capped at an
+// hour) it keeps trying for weeks, so an operator can repair what stops it (the job's last
+// error names the row) without rotating again.
+const resealAttempts = 1000
+
+// enqueueReseal queues the project's re-seal job, at most one live per project.
+func (s *Service) enqueueReseal(ctx context.Context, tx *store.Tx, projectID string) error {
+	payload, err := json.Marshal(resealPayload{ProjectID: projectID})
+	if err != nil {
+		return err
+	}
+	_, err = tx.EnqueueJob(ctx, store.Job{Kind: ResealJobKind, Key: projectID, Payload: payload, MaxAttempts: resealAttempts})
+	return err
 }
 
 type resealPayload struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/authz"
+	"github.com/cofferhq/coffer/internal/keyring"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
@@ -433,6 +434,13 @@ func (s *Service) Delete(ctx context.Context, sc Scope, changes []Change) ([]*co
 		for i := range changes {
 			ss := cur[typeKey(&changes[i])]
 			sec, err := s.open(ctx, ss)
+			if errors.Is(err, keyring.ErrDecrypt) {
+				// A stored value that no longer opens (damaged, or sealed with a destroyed key)
+				// can still be deleted: that is how an operator clears it. Its value is unknown.
+				c := ss.Secret
+				c.Value, c.Comment = coffer.NewPlaintext(""), coffer.NewPlaintext("")
+				sec, err = &c, nil
+			}
 			if err != nil {
 				return nil, err
 			}

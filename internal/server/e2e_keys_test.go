@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -277,4 +278,95 @@ func kxWaitResealed(t *testing.T, n *servertest.Node, admin *servertest.Admin, k
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// A row that cannot be opened stops the re-seal without destroying the old key: the job's
+// error (naming the row, never a value) shows in the key status and the job retries by
+// itself; once the row is gone the re-seal finishes.
+func TestE2EProjectKeyRotationStopsOnUnreadableRow(t *testing.T) {
+	t.Parallel()
+	servertest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		t.Parallel()
+		n := servertest.Start(t, dialect)
+		admin := n.Bootstrap(t)
+		p := n.NewProject(t, admin, "tampered", coffer.RoleMember)
+		keysPath := "/api/v1/workspace/" + p.ID + "/keys"
+		scope := func(extra map[string]any) map[string]any {
+			m := map[string]any{"projectId": p.ID, "environment": "dev", "secretPath": "/"}
+			for k, v := range extra {
+				m[k] = v
+			}
+			return m
+		}
+		n.MustDo(t, http.MethodPost, "/api/v4/secrets/GOOD", p.Token, scope(map[string]any{"secretValue": "good-value"}))
+		n.MustDo(t, http.MethodPost, "/api/v4/secrets/BROKEN", p.Token, scope(map[string]any{"secretValue": "broken-value"}))
+
+		// Flip the last byte of BROKEN's stored value: it keeps its term, but no longer opens.
+		driver, dsn, sel, upd := "pgx", n.DSN, `SELECT value FROM secrets WHERE name = $1 AND project_id = $2`,
+			`UPDATE secrets SET value = $1 WHERE name = $2 AND project_id = $3`
+		if dialect == store.SQLite {
+			driver, dsn = "sqlite", "file:"+n.DSN+"?_pragma=busy_timeout(10000)"
+			sel, upd = `SELECT value FROM secrets WHERE name = ? AND project_id = ?`, `UPDATE secrets SET value = ? WHERE name = ? AND project_id = ?`
+		}
+		w, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		var ct []byte
+		if err := w.QueryRow(sel, "BROKEN", p.ID).Scan(&ct); err != nil {
+			t.Fatal(err)
+		}
+		ct[len(ct)-1] ^= 1
+		if _, err := w.Exec(upd, ct, "BROKEN", p.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		n.MustDo(t, http.MethodPost, keysPath+"/rotate", admin.Token, nil)
+		var st struct {
+			Resealing bool `json:"resealing"`
+			Job       *struct {
+				Status    string `json:"status"`
+				Attempts  int    `json:"attempts"`
+				LastError string `json:"lastError"`
+			} `json:"resealJob"`
+			Keys []struct {
+				Status string `json:"status"`
+			} `json:"keys"`
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			n.MustDo(t, http.MethodGet, keysPath, admin.Token, nil).JSON(t, &st)
+			if st.Job != nil && st.Job.LastError != "" {
+				break
+			}
+			if !st.Resealing || time.Now().After(deadline) {
+				t.Fatalf("re-seal over an unreadable row: %+v", st)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !st.Resealing || len(st.Keys) != 2 || st.Keys[0].Status != "resealing" {
+			t.Fatalf("the old key must stay live while a row is unreadable: %+v", st)
+		}
+		if !strings.Contains(st.Job.LastError, "message authentication failed") || strings.Contains(st.Job.LastError, "broken-value") {
+			t.Errorf("job error %q: want the authentication failure, never the value", st.Job.LastError)
+		}
+		// A second rotation is refused while the job is alive; the good secret reads meanwhile.
+		axWantErr(t, n.Do(t, http.MethodPost, keysPath+"/rotate", admin.Token, nil), http.StatusBadRequest, "rotation during a re-seal")
+		var one struct {
+			Secret struct {
+				Value string `json:"secretValue"`
+			} `json:"secret"`
+		}
+		n.MustDo(t, http.MethodGet, "/api/v4/secrets/GOOD?projectId="+p.ID+"&environment=dev&secretPath=/", p.Token, nil).JSON(t, &one)
+		if one.Secret.Value != "good-value" {
+			t.Errorf("GOOD during a stuck re-seal: %q", one.Secret.Value)
+		}
+
+		// The operator deletes the broken secret; the job's next attempt finishes.
+		n.MustDo(t, http.MethodDelete, "/api/v4/secrets/BROKEN", p.Token, scope(nil))
+		if got := kxWaitResealed(t, n, admin, keysPath); len(got.Keys) != 2 || got.Keys[0].Status != "retired" {
+			t.Fatalf("after the broken row was deleted: %+v", got)
+		}
+	})
 }

@@ -368,3 +368,15 @@ func (c conn) PruneAccessTokens(ctx context.Context, before time.Time) (int64, e
 	}
 	return res.RowsAffected()
 }
+
+// LatestJob returns the most recent job of kind with dedup key key, live or dead; ENOTFOUND
+// when there is none (it succeeded and was deleted, or was pruned).
+func (c conn) LatestJob(ctx context.Context, kind, key string) (*Job, error) {
+	j, err := scanJob(c.queryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE kind = ? AND dedup_key = ? ORDER BY created_at DESC, id DESC LIMIT 1`, kind, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("job")
+	} else if err != nil {
+		return nil, err
+	}
+	return &j, nil
+}

@@ -7,11 +7,13 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/httpserver"
 	"github.com/cofferhq/coffer/internal/projects"
+	"github.com/cofferhq/coffer/internal/store"
 )
 
 // keySection is the settings page's "Encryption key" section.
 type keySection struct {
 	Status  *projects.KeyStatus
+	Busy    bool // a re-seal job is queued or running: a rotation is refused until it ends
 	Current keyRow
 	Rows    []keyRow // newest first
 }
@@ -32,7 +34,7 @@ func (wb *Web) keySectionOf(r *http.Request, p *coffer.Project) (*keySection, er
 	if err != nil {
 		return nil, err
 	}
-	ks := &keySection{Status: st}
+	ks := &keySection{Status: st, Busy: st.Resealing() && st.Job != nil && st.Job.Status != store.JobDead}
 	for i := len(st.Keys) - 1; i >= 0; i-- {
 		k := st.Keys[i]
 		row := keyRow{Term: k.Term, Created: k.CreatedAt, Retired: k.RetiredAt, State: "re-encrypting"}

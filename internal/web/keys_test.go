@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"database/sql"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,4 +55,43 @@ func TestKeyRotationPage(t *testing.T) {
 	}
 	// Without htmx the partial's address leads to the page.
 	wantRedirect(t, b.get("/projects/shop/keys"), http.StatusSeeOther, "/projects/shop/settings#keyh")
+}
+
+// A re-seal stopped by a row that no longer opens shows the job's error on the page, and the
+// rotate button stays disabled while the job retries.
+func TestKeyRotationPageShowsAStuckReseal(t *testing.T) {
+	n := servertest.Start(t, store.SQLite)
+	b := setUp(t, n)
+	wantRedirect(t, b.post("/projects", url.Values{"name": {"Shop"}, "slug": {"shop"}}, true), http.StatusSeeOther, "/projects/shop")
+	b.post("/projects/shop/secrets/add", url.Values{"key": {"BROKEN"}, "value_dev": {"broken-value"}, "path": {"/"}}, true)
+	db, err := sql.Open("sqlite", "file:"+n.DSN+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ct []byte
+	if err := db.QueryRow(`SELECT value FROM secrets WHERE name = 'BROKEN'`).Scan(&ct); err != nil {
+		t.Fatal(err)
+	}
+	ct[len(ct)-1] ^= 1
+	if _, err := db.Exec(`UPDATE secrets SET value = ? WHERE name = 'BROKEN'`, ct); err != nil {
+		t.Fatal(err)
+	}
+	b.get("/projects/shop/settings")
+	wantRedirect(t, b.post("/projects/shop/keys/rotate", nil, true), http.StatusSeeOther, "/projects/shop/settings#keyh")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p := b.htmx("/projects/shop/keys")
+		if strings.Contains(p.Body, "The last attempt to re-encrypt failed") {
+			if !strings.Contains(p.Body, "message authentication failed") || !strings.Contains(p.Body, " disabled>") ||
+				strings.Contains(p.Body, "broken-value") {
+				t.Errorf("stuck re-seal section: %.3000s", p.Body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no error shown in 30 s: %.3000s", p.Body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
