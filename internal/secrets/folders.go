@@ -41,7 +41,7 @@ func (s *Service) CreateFolder(ctx context.Context, sc Scope, name string) (*cof
 		return nil, err
 	}
 	var out *coffer.Folder
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, _ uint32) error {
 		parent, err := tx.FindFolderByPath(ctx, l.env.ID, "/")
 		if err != nil {
 			return err
@@ -97,7 +97,7 @@ func (s *Service) RenameFolder(ctx context.Context, sc Scope, idOrName, newName 
 		return nil, err
 	}
 	var out *coffer.Folder
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, _ uint32) error {
 		f, err := findChild(ctx, tx, l, idOrName)
 		if err != nil {
 			return err
@@ -133,7 +133,7 @@ func (s *Service) DeleteFolder(ctx context.Context, sc Scope, idOrName string) (
 		return nil, err
 	}
 	var out *coffer.Folder
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, _ uint32) error {
 		f, err := findChild(ctx, tx, l, idOrName)
 		if err != nil {
 			return err
@@ -142,11 +142,6 @@ func (s *Service) DeleteFolder(ctx context.Context, sc Scope, idOrName string) (
 			return err
 		}
 		out = f
-		// The project's row before the secrets the delete cascades to: the lock order of every
-		// write (folder, project, secrets), which the key re-seal job's (project, secrets) keeps.
-		if _, err := tx.LockKeyTerm(ctx, l.grant.Project.ID); err != nil {
-			return err
-		}
 		if err := tx.DeleteFolder(ctx, f); err != nil {
 			return err
 		}

@@ -103,6 +103,22 @@ func findFolder(ctx context.Context, r reader, env coffer.Environment, path stri
 	return f, err
 }
 
+// inProjectTx runs fn in one write transaction that first takes the project's row lock
+// (store.LockKeyTerm) and passes fn the key term new ciphertexts are sealed with. Every write
+// of a project's secret tree goes through it, so all take their locks in one order: project,
+// then folders, secrets and tags. That order, which the key rotation and the re-seal job keep
+// too (project first), leaves no cycle for a deadlock; writes of one project were serialized
+// on that row already by the revision triggers, so taking it first costs nothing.
+func (s *Service) inProjectTx(ctx context.Context, projectID string, fn func(tx *store.Tx, term uint32) error) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		term, err := tx.LockKeyTerm(ctx, projectID)
+		if err != nil {
+			return err
+		}
+		return fn(tx, term)
+	})
+}
+
 // open decrypts a stored secret.
 func (s *Service) open(ctx context.Context, ss *store.SealedSecret) (*coffer.Secret, error) {
 	v, err := s.keys.Open(ctx, ss.ProjectID, keyring.SecretAAD(ss.ProjectID, ss.EnvironmentID, ss.ID, ss.Version, "value"), ss.SealedValue)

@@ -144,13 +144,8 @@ func (s *Service) write(ctx context.Context, sc Scope, action authz.Action, chan
 		}
 	}
 	var out []*coffer.Secret
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, term uint32) error {
 		folder, err := l.folder(ctx, tx)
-		if err != nil {
-			return err
-		}
-		// Locks in the order every write takes them: folder, project, secrets.
-		term, err := tx.LockKeyTerm(ctx, l.grant.Project.ID)
 		if err != nil {
 			return err
 		}

@@ -41,7 +41,8 @@ func (c conn) UpdateProjectKey(ctx context.Context, k keyring.WrappedKey) error 
 // were serialized on it already; SQLite's single writer serializes everything). A key rotation
 // (LockProject) waits for it, so no transaction seals with a term older than one a committed
 // rotation made: that is what lets the re-seal job finish in one pass and the old keys be
-// destroyed. Take it after the folder's lock and before any secret's, the order of every write.
+// destroyed. Take it first, before any folder's, secret's or tag's lock: the order of every
+// write (internal/secrets inProjectTx).
 func (tx *Tx) LockKeyTerm(ctx context.Context, projectID string) (uint32, error) {
 	lock := ""
 	if tx.forUpdate() != "" {
