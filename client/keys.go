@@ -32,6 +32,8 @@ type KeyStatus struct {
 	// PendingRows counts the stored rows still sealed with an older key (0 unless Resealing).
 	PendingRows int          `json:"pendingRows"`
 	Keys        []ProjectKey `json:"keys"`
+	// Job is the job finishing the rotation while Resealing; nil when none is queued.
+	Job *KeyJob `json:"job,omitempty"`
 }
 
 // ProjectKeys reads the state of a project's data keys (GET /api/v1/workspace/{id}/keys).
@@ -47,4 +49,14 @@ func (c *Client) ProjectKeys(ctx context.Context, projectID string) (*KeyStatus,
 func (c *Client) RotateProjectKey(ctx context.Context, projectID string) (*KeyStatus, error) {
 	var st KeyStatus
 	return &st, c.Do(ctx, http.MethodPost, "/api/v1/workspace/"+url.PathEscape(projectID)+"/keys/rotate", nil, nil, &st)
+}
+
+// KeyJob is the background job that finishes a project key rotation.
+type KeyJob struct {
+	Kind        string    `json:"kind"`   // "project.key_reseal" (re-encrypting) or "project.key_retire" (destroying the older key at RunAt)
+	Status      string    `json:"status"` // "pending", "running" or "dead" (it gave up: rotating again restarts it)
+	Attempts    int       `json:"attempts"`
+	MaxAttempts int       `json:"maxAttempts"`
+	LastError   string    `json:"lastError"` // why the last attempt failed; names rows, never values
+	RunAt       time.Time `json:"runAt"`     // when it runs next
 }

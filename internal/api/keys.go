@@ -53,9 +53,11 @@ func keyStatusJSON(st *projects.KeyStatus) map[string]any {
 	out := map[string]any{"projectId": st.ProjectID, "currentTerm": st.CurrentTerm, "resealing": st.Resealing(),
 		"pendingRows": st.Pending, "keys": keys}
 	if j := st.Job; j != nil {
-		// The job's own state: attempts, and the last error, which names rows, never values.
-		out["resealJob"] = map[string]any{"status": j.Status, "attempts": j.Attempts, "maxAttempts": j.MaxAttempts,
-			"lastError": j.LastError, "nextAttemptAt": j.RunAt}
+		// The job finishing the rotation: project.key_reseal (attempts, the last error, which
+		// names rows, never values, and when it runs next) or project.key_retire (runAt: when the
+		// older key is destroyed).
+		out["job"] = map[string]any{"kind": j.Kind, "status": j.Status, "attempts": j.Attempts, "maxAttempts": j.MaxAttempts,
+			"lastError": j.LastError, "runAt": j.RunAt}
 	}
 	return out
 }

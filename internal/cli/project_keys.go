@@ -62,7 +62,8 @@ func newProjectsRotateKeyCmd(env Env, g *globals) *cobra.Command {
 		Use:   "rotate-key",
 		Short: "Give a project a new data key and re-encrypt its secrets with it",
 		Long: `Rotate the data key that encrypts a project's secrets, to limit what a leaked or suspect
-key (or an old backup holding it) exposes. Project admins may.
+key exposes. Project admins may. (An old database backup holds the old key too, wrapped by the
+root key: to protect backups, rotate the root key as well and destroy the old one.)
 
 The new key encrypts every write from the moment the command returns, on every node. The
 server then re-encrypts, in the background, every stored value, comment and kept version
@@ -136,6 +137,7 @@ func waitResealed(ctx context.Context, s *session, c *client.Client, st *client.
 	defer tick.Stop()
 	said := -1
 	var lastErr error
+	var lastJobErr string
 	for st.Resealing {
 		if st.PendingRows != said {
 			said = st.PendingRows
@@ -158,13 +160,26 @@ func waitResealed(ctx context.Context, s *session, c *client.Client, st *client.
 		case <-tick.C:
 		}
 		next, err := c.ProjectKeys(wctx, st.ProjectID)
-		if code := client.StatusCode(err); code >= http.StatusBadRequest && code < http.StatusInternalServerError {
+		if code := client.StatusCode(err); code >= http.StatusBadRequest && code < http.StatusInternalServerError && code != http.StatusTooManyRequests {
 			return nil, fmt.Errorf("follow the re-encryption of project %s: %w", st.ProjectID, err)
 		} else if err != nil {
 			lastErr = err // the server or the network: try again until the timeout
 			continue
 		}
 		st, lastErr = next, nil
+		switch j := st.Job; {
+		case !st.Resealing:
+		case j == nil || j.Status == "dead":
+			why := "no job is queued"
+			if j != nil && j.LastError != "" {
+				why = "its job gave up: " + j.LastError
+			}
+			return nil, fmt.Errorf("the re-encryption of project %s has stopped (%s left; %s). Fix what it names, then run \"coffer projects rotate-key --projectId %s\" to restart it",
+				st.ProjectID, rowCount(st.PendingRows), why, st.ProjectID)
+		case j.LastError != "" && j.LastError != lastJobErr:
+			lastJobErr = j.LastError
+			s.say("The last attempt failed and is retried at %s: %s", j.RunAt.UTC().Format(time.RFC3339), j.LastError)
+		}
 	}
 	return st, nil
 }

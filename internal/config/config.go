@@ -78,8 +78,9 @@ type Config struct {
 	AuditCoalesceReads bool          // merge a flush's identical machine reads into one counted event
 
 	// Background jobs and metrics (see jobs.go).
-	JobsConcurrency int64  // jobs run at once on this node
-	MetricsListen   string // host:port of a listener for /metrics alone; "" serves it on Listen
+	JobsConcurrency int64         // jobs run at once on this node
+	KeyRetireDelay  time.Duration // a rotated project key is destroyed this long after its data is re-encrypted
+	MetricsListen   string        // host:port of a listener for /metrics alone; "" serves it on Listen
 
 	refs map[string]setting // secret settings given as references, by variable (see refs.go)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/authz"
@@ -41,9 +42,15 @@ type KeyStatus struct {
 	// Pending counts the stored rows (a secret or a kept version) still sealed with an older
 	// key; the re-seal job brings it to 0, then retires the older keys.
 	Pending int
-	// Job is the re-seal job while Resealing: its state, attempts and last error (nil when none
-	// is queued, which RotateKey repairs by queuing one).
+	// Job is, while Resealing, the job that finishes the rotation: the re-seal job (its state,
+	// attempts and last error) or, once everything is re-sealed, the retirement job (RunAt is
+	// when the older key is destroyed). nil when none is queued, which RotateKey repairs.
 	Job *store.Job
+}
+
+// Busy reports whether a job is finishing the last rotation: another is refused meanwhile.
+func (k *KeyStatus) Busy() bool {
+	return k.Resealing() && k.Job != nil && k.Job.Status != store.JobDead
 }
 
 // Resealing reports whether a rotation's re-seal is still under way: an older key is live.
@@ -84,13 +91,15 @@ func (s *Service) keyStatus(ctx context.Context, c interface {
 		if st.Pending, err = c.CountStaleCiphertexts(ctx, projectID, term); err != nil {
 			return nil, err
 		}
-		j, err := c.LatestJob(ctx, ResealJobKind, projectID)
-		if err != nil && coffer.ErrorCode(err) != coffer.ENOTFOUND {
-			return nil, err
-		}
-		if j != nil {
-			j.Payload = nil
-			st.Job = j
+		for _, kind := range []string{ResealJobKind, RetireJobKind} {
+			j, err := c.LatestJob(ctx, kind, projectID)
+			if err != nil && coffer.ErrorCode(err) != coffer.ENOTFOUND {
+				return nil, err
+			}
+			if j != nil && (st.Job == nil || st.Job.Status == store.JobDead) {
+				j.Payload = nil
+				st.Job = j
+			}
 		}
 	}
 	return st, nil
@@ -117,7 +126,7 @@ func (s *Service) RotateKey(ctx context.Context, projectID string) (*KeyStatus, 
 			return err
 		}
 		if cur.Resealing() {
-			if cur.Job != nil && cur.Job.Status != store.JobDead {
+			if cur.Busy() {
 				return coffer.Errorf(coffer.ECONFLICT, "this project's data is still being re-encrypted after the last key rotation (%d left): try again when it has finished", cur.Pending)
 			}
 			busy = coffer.Errorf(coffer.ECONFLICT, "this project's data was still being re-encrypted after the last key rotation (%d left) and its job had stopped: it has been restarted; try again when it has finished", cur.Pending)
@@ -157,11 +166,7 @@ const resealAttempts = 1000
 
 // enqueueReseal queues the project's re-seal job, at most one live per project.
 func (s *Service) enqueueReseal(ctx context.Context, tx *store.Tx, projectID string) error {
-	payload, err := json.Marshal(resealPayload{ProjectID: projectID})
-	if err != nil {
-		return err
-	}
-	_, err = tx.EnqueueJob(ctx, store.Job{Kind: ResealJobKind, Key: projectID, Payload: payload, MaxAttempts: resealAttempts})
+	_, err := tx.EnqueueJob(ctx, store.Job{Kind: ResealJobKind, Key: projectID, Payload: mustPayload(projectID), MaxAttempts: resealAttempts})
 	return err
 }
 
@@ -169,31 +174,62 @@ type resealPayload struct {
 	ProjectID string `json:"projectId"`
 }
 
-// RegisterJobs registers the re-seal job's handler on w.
-func (s *Service) RegisterJobs(w *jobs.Worker) { w.Register(ResealJobKind, s.resealJob) }
+// RetireJobKind is the kind of the job that destroys a project's older keys once its data is
+// re-sealed, RetireDelay later.
+const RetireJobKind = "project.key_retire"
 
-func (s *Service) resealJob(ctx context.Context, j store.Job) error {
+// RegisterJobs registers the re-seal and retirement jobs' handlers on w.
+func (s *Service) RegisterJobs(w *jobs.Worker) {
+	w.Register(ResealJobKind, s.resealJob)
+	w.Register(RetireJobKind, s.retireJob)
+}
+
+func jobProject(j store.Job) (string, error) {
 	var p resealPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil || p.ProjectID == "" {
-		return jobs.Permanent(fmt.Errorf("re-seal job %s: bad payload", j.ID))
+		return "", jobs.Permanent(fmt.Errorf("%s job %s: bad payload", j.Kind, j.ID))
 	}
-	_, err := s.Reseal(ctx, p.ProjectID)
+	return p.ProjectID, nil
+}
+
+func (s *Service) resealJob(ctx context.Context, j store.Job) error {
+	projectID, err := jobProject(j)
+	if err != nil {
+		return err
+	}
+	_, err = s.Reseal(ctx, projectID)
 	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
 		return nil // the project was deleted, and its keys and data with it
 	}
 	return err
 }
 
+func (s *Service) retireJob(ctx context.Context, j store.Job) error {
+	projectID, err := jobProject(j)
+	if err != nil {
+		return err
+	}
+	err = s.retireOldKeys(ctx, projectID)
+	if coffer.ErrorCode(err) == coffer.ENOTFOUND {
+		return nil
+	}
+	return err
+}
+
 // Reseal seals every value and comment of the project still sealed with an older key again with
-// the current one, then retires the older keys. It is idempotent and safe to run on several
-// nodes at once. It returns how many rows it re-sealed.
+// the current one, then retires the older keys: at once, or RetireDelay later through a
+// retirement job. It is idempotent and safe to run on several nodes at once. A row that cannot
+// be opened is passed over (the rest is re-sealed) and makes it fail, naming the rows, with the
+// older keys kept. It returns how many rows it re-sealed.
 func (s *Service) Reseal(ctx context.Context, projectID string) (int, error) {
 	total := 0
+	var bad []string
 	for _, versions := range []bool{false, true} {
 		after := ""
 		for {
-			n, last, err := s.resealBatch(ctx, projectID, versions, after)
+			n, last, unreadable, err := s.resealBatch(ctx, projectID, versions, after)
 			total += n
+			bad = append(bad, unreadable...)
 			if err != nil {
 				return total, err
 			}
@@ -203,16 +239,36 @@ func (s *Service) Reseal(ctx context.Context, projectID string) (int, error) {
 			after = last
 		}
 	}
-	return total, s.retireOldKeys(ctx, projectID, total)
+	if len(bad) > 0 {
+		shown := bad[:min(len(bad), 5)]
+		return total, fmt.Errorf("%d stored entries of project %s cannot be opened, so its older key is kept (delete or repair them): %s",
+			len(bad), projectID, strings.Join(shown, "; "))
+	}
+	if s.RetireDelay > 0 {
+		return total, s.db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.EnqueueJob(ctx, store.Job{Kind: RetireJobKind, Key: projectID, Payload: mustPayload(projectID),
+				RunAt: s.now().Add(s.RetireDelay), MaxAttempts: resealAttempts})
+			return err
+		})
+	}
+	return total, s.retireOldKeys(ctx, projectID)
+}
+
+func mustPayload(projectID string) []byte {
+	b, err := json.Marshal(resealPayload{ProjectID: projectID})
+	if err != nil {
+		panic(err) // a struct of one string always encodes
+	}
+	return b
 }
 
 // resealBatch re-seals up to resealBatch stale rows after the cursor, in one transaction that
 // first takes the project's row lock like every write (so the order of locks is the same:
-// project, then secrets). It returns the rows replaced and the cursor to continue from ("" at
-// the end).
-func (s *Service) resealBatch(ctx context.Context, projectID string, versions bool, after string) (n int, last string, err error) {
+// project, then secrets). It returns the rows replaced, the rows that could not be opened (where
+// they are, never what they hold) and the cursor to continue from ("" at the end).
+func (s *Service) resealBatch(ctx context.Context, projectID string, versions bool, after string) (n int, last string, bad []string, err error) {
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		n, last = 0, ""
+		n, last, bad = 0, "", nil
 		term, err := tx.LockKeyTerm(ctx, projectID)
 		if err != nil {
 			return err
@@ -223,19 +279,20 @@ func (s *Service) resealBatch(ctx context.Context, projectID string, versions bo
 		}
 		for _, row := range rows {
 			value, err := s.reseal(ctx, projectID, term, row, "value", row.Value)
-			if err != nil {
-				return err
+			if err == nil {
+				var comment []byte
+				if comment, err = s.reseal(ctx, projectID, term, row, "comment", row.Comment); err == nil {
+					var ok bool
+					if ok, err = tx.ResealCiphertext(ctx, row, value, comment); ok {
+						n++
+					}
+				}
 			}
-			comment, err := s.reseal(ctx, projectID, term, row, "comment", row.Comment)
-			if err != nil {
+			switch {
+			case errors.Is(err, keyring.ErrDecrypt):
+				bad = append(bad, err.Error())
+			case err != nil:
 				return err
-			}
-			ok, err := tx.ResealCiphertext(ctx, row, value, comment)
-			if err != nil {
-				return err
-			}
-			if ok {
-				n++
 			}
 		}
 		if len(rows) == resealBatch {
@@ -243,7 +300,7 @@ func (s *Service) resealBatch(ctx context.Context, projectID string, versions bo
 		}
 		return nil
 	})
-	return n, last, err
+	return n, last, bad, err
 }
 
 // reseal opens one field of a stale row and seals it with term; a field already sealed with
@@ -256,19 +313,21 @@ func (s *Service) reseal(ctx context.Context, projectID string, term uint32, row
 	pt, err := s.keys.Open(ctx, projectID, aad, ct)
 	if err != nil {
 		// Never the value: only where it is.
-		return nil, fmt.Errorf("re-seal %s of secret %s v%d: %w", field, row.SecretID, row.Version, err)
+		what := "secret"
+		if row.IsVersion {
+			what = "kept version of secret"
+		}
+		return nil, fmt.Errorf("%s of %s %s v%d: %w", field, what, row.SecretID, row.Version, err)
 	}
 	defer clear(pt)
 	return s.keys.SealTerm(ctx, projectID, term, aad, pt)
 }
 
-// errStaleLeft is returned when data sealed with an older key was found after a full pass:
-// the job is retried rather than a key destroyed that something still needs.
-var errStaleLeft = errors.New("data sealed with an older key is still stored")
-
 // retireOldKeys destroys the project's older keys once nothing is sealed with them, checked
-// under the project's row lock, which no write holds at that moment.
-func (s *Service) retireOldKeys(ctx context.Context, projectID string, resealed int) error {
+// under the project's row lock, which no write holds at that moment. If something sealed with
+// an older key is found (it cannot be, unless a row was restored), the re-seal job is queued
+// again instead.
+func (s *Service) retireOldKeys(ctx context.Context, projectID string) error {
 	var retired []uint32
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.LockProject(ctx, projectID); err != nil {
@@ -283,7 +342,7 @@ func (s *Service) retireOldKeys(ctx context.Context, projectID string, resealed 
 			return err
 		}
 		if left > 0 {
-			return fmt.Errorf("project %s: %d rows: %w", projectID, left, errStaleLeft)
+			return s.enqueueReseal(ctx, tx, projectID)
 		}
 		p, err := tx.FindProject(ctx, projectID)
 		if err != nil {
@@ -294,7 +353,7 @@ func (s *Service) retireOldKeys(ctx context.Context, projectID string, resealed 
 		}
 		return s.Audit.Record(ctx, tx, coffer.AuditEvent{Action: coffer.ActionProjectKeyRetire, OrgID: p.OrgID, ProjectID: projectID,
 			ActorType: coffer.AuditActorSystem, ActorName: "key re-seal job",
-			Metadata: map[string]any{"retiredTerms": retired, "currentTerm": term, "resealed": resealed}})
+			Metadata: map[string]any{"retiredTerms": retired, "currentTerm": term}})
 	})
 	if err != nil {
 		return err

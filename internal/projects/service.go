@@ -29,6 +29,10 @@ type Service struct {
 	now   func() time.Time
 	// Audit records every change, in its transaction.
 	Audit *audit.Log
+	// RetireDelay is how long a rotated project key is kept after its data is re-sealed
+	// (COFFER_KEY_RETIRE_DELAY): requests under way and lagging read replicas may still return
+	// rows sealed with it. 0 destroys it at once.
+	RetireDelay time.Duration
 }
 
 // New returns a Service. now defaults to time.Now; its readings are used in UTC, truncated to

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/keyring"
 	"github.com/cofferhq/coffer/internal/servertest"
 	"github.com/cofferhq/coffer/internal/store"
@@ -329,7 +330,7 @@ func TestE2EProjectKeyRotationStopsOnUnreadableRow(t *testing.T) {
 				Status    string `json:"status"`
 				Attempts  int    `json:"attempts"`
 				LastError string `json:"lastError"`
-			} `json:"resealJob"`
+			} `json:"job"`
 			Keys []struct {
 				Status string `json:"status"`
 			} `json:"keys"`
@@ -369,4 +370,46 @@ func TestE2EProjectKeyRotationStopsOnUnreadableRow(t *testing.T) {
 			t.Fatalf("after the broken row was deleted: %+v", got)
 		}
 	})
+}
+
+// With COFFER_KEY_RETIRE_DELAY the older key outlives the re-seal by that long: the status
+// names the retirement job and when it runs, the key is still live meanwhile, then destroyed.
+func TestE2EProjectKeyRetireDelay(t *testing.T) {
+	t.Parallel()
+	n := servertest.StartWith(t, store.SQLite, func(c *config.Config) { c.KeyRetireDelay = 1500 * time.Millisecond })
+	admin := n.Bootstrap(t)
+	p := n.NewProject(t, admin, "delayed", coffer.RoleMember)
+	keysPath := "/api/v1/workspace/" + p.ID + "/keys"
+	n.MustDo(t, http.MethodPost, "/api/v4/secrets/A", p.Token, map[string]any{"projectId": p.ID, "environment": "dev", "secretPath": "/", "secretValue": "a"})
+	rotated := time.Now()
+	n.MustDo(t, http.MethodPost, keysPath+"/rotate", admin.Token, nil)
+	var st struct {
+		Resealing   bool `json:"resealing"`
+		PendingRows int  `json:"pendingRows"`
+		Job         *struct {
+			Kind  string    `json:"kind"`
+			RunAt time.Time `json:"runAt"`
+		} `json:"job"`
+		Keys []struct {
+			Status string `json:"status"`
+		} `json:"keys"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n.MustDo(t, http.MethodGet, keysPath, admin.Token, nil).JSON(t, &st)
+		if st.Job != nil && st.Job.Kind == "project.key_retire" {
+			break
+		}
+		if !st.Resealing || time.Now().After(deadline) {
+			t.Fatalf("no retirement job after the re-seal: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !st.Resealing || st.PendingRows != 0 || st.Keys[0].Status != "resealing" || st.Job.RunAt.Before(rotated.Add(1500*time.Millisecond)) {
+		t.Fatalf("waiting to retire: %+v (job %+v)", st, st.Job)
+	}
+	axWantErr(t, n.Do(t, http.MethodPost, keysPath+"/rotate", admin.Token, nil), http.StatusBadRequest, "rotation while the old key waits")
+	if got := kxWaitResealed(t, n, admin, keysPath); got.Keys[0].Status != "retired" {
+		t.Fatalf("after the delay: %+v", got)
+	}
 }

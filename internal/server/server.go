@@ -145,6 +145,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options)
 	rt := newRuntime(cfg, log, db, keys, now) // see runtime.go
 	au.registerJobs(rt.worker)
 	users.registerJobs(rt.worker)
+	a.Projects.RetireDelay = cfg.KeyRetireDelay
 	a.Projects.RegisterJobs(rt.worker) // the re-seal after a project key rotation
 	mux := http.NewServeMux()
 	a.Routes(mux)

@@ -69,7 +69,8 @@ func StartOptions(t testing.TB, dialect string, configure func(*config.Config), 
 		t.Fatal(err)
 	}
 	cfg.Listen, cfg.LogLevel, cfg.MaxBodyBytes, cfg.ShutdownTimeout, cfg.DataDir = "127.0.0.1:0", "debug", 1<<20, 5*time.Second, t.TempDir()
-	cfg.ShutdownDrain = 0 // tests of draining set it through StartWith
+	cfg.ShutdownDrain = 0  // tests of draining set it through StartWith
+	cfg.KeyRetireDelay = 0 // rotated keys are destroyed as soon as their data is re-encrypted
 	// Every test signs in from 127.0.0.1, many times a minute: no per-IP limit, except in the
 	// tests of the limits, which set it (lockout stays on: no test fails 5 times in a row).
 	cfg.RateLimitLoginPerIP, cfg.RateLimitMachineLoginPerIP = 0, 0

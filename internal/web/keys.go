@@ -7,7 +7,6 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/internal/httpserver"
 	"github.com/cofferhq/coffer/internal/projects"
-	"github.com/cofferhq/coffer/internal/store"
 )
 
 // keySection is the settings page's "Encryption key" section.
@@ -34,7 +33,7 @@ func (wb *Web) keySectionOf(r *http.Request, p *coffer.Project) (*keySection, er
 	if err != nil {
 		return nil, err
 	}
-	ks := &keySection{Status: st, Busy: st.Resealing() && st.Job != nil && st.Job.Status != store.JobDead}
+	ks := &keySection{Status: st, Busy: st.Busy()}
 	for i := len(st.Keys) - 1; i >= 0; i-- {
 		k := st.Keys[i]
 		row := keyRow{Term: k.Term, Created: k.CreatedAt, Retired: k.RetiredAt, State: "re-encrypting"}
