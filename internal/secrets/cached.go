@@ -149,8 +149,14 @@ func (s *Service) shareListing(ctx context.Context, pe *cache.Project, key strin
 	if s.shared == nil {
 		return
 	}
+	// With the project's current key term as the database has it, not as this node's keyring
+	// last loaded it: after a rotation no node shares a listing sealed with the older key.
+	term, err := s.db.KeyTerm(ctx, pe.ID)
+	if err != nil {
+		return
+	}
 	skey := sharedKey(pe, key)
-	sealed, err := s.keys.Seal(ctx, pe.ID, []byte(skey), encodeListing(cl))
+	sealed, err := s.keys.SealTerm(ctx, pe.ID, term, []byte(skey), encodeListing(cl))
 	if err != nil {
 		return
 	}
