@@ -22,11 +22,15 @@ import (
 // commits, nothing is sealed with an older key. The rotation enqueues a re-seal job
 // (ResealJobKind): it opens every stored value and comment of the project that is sealed with
 // an older term, secrets and their history, and seals it again with the current key, in
-// batches, each replacing a row only if it is unchanged since it was read. When none is left
-// (checked under the project's row lock) it retires the older keys: their wrapped form is
-// erased, so data sealed with them, wherever a copy of it survives (a backup, a replica's
-// log), can no longer be opened with this database's keys. Nodes drop a retired key from
-// memory when they next reload the project's keys.
+// batches, each replacing a row only if it is unchanged since it was read; a row that does not
+// open is passed over and keeps the older key alive (the job fails naming it and retries).
+// When none is left, RetireDelay later (a retirement job, so that requests under way and
+// lagging read replicas still open what they read) and checked again under the project's row
+// lock, the older keys are retired: their wrapped form is erased, so data sealed with them,
+// wherever a copy survives (a replica's log, a dump taken since), can no longer be opened with
+// this database's keys. An older backup still holds the older wrapped key: only rotating the
+// root key protects those. Nodes drop a retired key from memory when they next reload the
+// project's keys.
 
 // ResealJobKind is the kind of the job that re-seals a project's data after a key rotation.
 const ResealJobKind = "project.key_reseal"
