@@ -29,7 +29,8 @@ re-encryption runs, a line says how many stored rows (secrets and their kept ver
 still sealed with an older key. No key material is ever shown.
 
 Anyone who may read the project's settings may; --output json prints the API's answer:
-{projectId, currentTerm, resealing, pendingRows, keys: [{term, createdAt, retiredAt, status}]}.`,
+{projectId, currentTerm, resealing, pendingRows, keys: [{term, createdAt, retiredAt, status}]},
+and while a rotation finishes job: {kind, status, attempts, maxAttempts, lastError, runAt}.`,
 		Example: `  coffer projects keys --projectId "$PROJECT_ID"
   coffer projects keys --output json | jq .currentTerm   # project from .coffer.json`,
 		Args: cobra.NoArgs,
@@ -205,6 +206,15 @@ func printKeys(env Env, out outputFlag, st *client.KeyStatus) error {
 	if st.Resealing {
 		fmt.Fprintf(env.Stdout, "Re-encrypting with key %d: %s still sealed with an older key, which is destroyed once none is left.\n",
 			st.CurrentTerm, rowCount(st.PendingRows))
+		switch j := st.Job; {
+		case j == nil || j.Status == "dead":
+			fmt.Fprintln(env.Stdout, "The re-encryption has stopped: run \"coffer projects rotate-key\" to restart it.")
+		case j.Kind == "project.key_retire":
+			fmt.Fprintf(env.Stdout, "The older key is destroyed at %s.\n", j.RunAt.UTC().Format(time.RFC3339))
+		}
+		if j := st.Job; j != nil && j.LastError != "" {
+			fmt.Fprintf(env.Stdout, "The last attempt failed: %s\n", j.LastError)
+		}
 	}
 	return nil
 }

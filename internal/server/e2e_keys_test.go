@@ -219,14 +219,8 @@ func TestE2EProjectKeyRotation(t *testing.T) {
 			}
 		}
 		peer.MustDo(t, http.MethodPost, "/api/v4/secrets/KEY_07/rollback", p.Token, body(map[string]any{"version": 1}))
-		var one struct {
-			Secret struct {
-				Value string `json:"secretValue"`
-			} `json:"secret"`
-		}
-		n.MustDo(t, http.MethodGet, "/api/v4/secrets/KEY_07?projectId="+p.ID+"&environment=dev&secretPath=/", p.Token, nil).JSON(t, &one)
-		if one.Secret.Value != "v1-KEY_07" {
-			t.Errorf("KEY_07 after rollback to 1: %q", one.Secret.Value)
+		if v := kxValue(t, n, p, "KEY_07"); v != "v1-KEY_07" {
+			t.Errorf("KEY_07 after rollback to 1: %q", v)
 		}
 
 		// The rotation and the retirement are in the audit log.
@@ -262,6 +256,18 @@ func TestE2EProjectKeyRotation(t *testing.T) {
 			t.Fatalf("after the second re-seal: ciphertexts by term %v, want all of term 3", got)
 		}
 	})
+}
+
+// kxValue reads one secret of the project's dev root as its identity.
+func kxValue(t *testing.T, n *servertest.Node, p *servertest.Project, key string) string {
+	t.Helper()
+	var one struct {
+		Secret struct {
+			Value string `json:"secretValue"`
+		} `json:"secret"`
+	}
+	n.MustDo(t, http.MethodGet, "/api/v4/secrets/"+key+"?projectId="+p.ID+"&environment=dev&secretPath=/", p.Token, nil).JSON(t, &one)
+	return one.Secret.Value
 }
 
 // kxWaitResealed waits for the project's re-seal job to finish and returns the key status.
@@ -354,14 +360,8 @@ func TestE2EProjectKeyRotationStopsOnUnreadableRow(t *testing.T) {
 		}
 		// A second rotation is refused while the job is alive; the good secret reads meanwhile.
 		axWantErr(t, n.Do(t, http.MethodPost, keysPath+"/rotate", admin.Token, nil), http.StatusBadRequest, "rotation during a re-seal")
-		var one struct {
-			Secret struct {
-				Value string `json:"secretValue"`
-			} `json:"secret"`
-		}
-		n.MustDo(t, http.MethodGet, "/api/v4/secrets/GOOD?projectId="+p.ID+"&environment=dev&secretPath=/", p.Token, nil).JSON(t, &one)
-		if one.Secret.Value != "good-value" {
-			t.Errorf("GOOD during a stuck re-seal: %q", one.Secret.Value)
+		if v := kxValue(t, n, p, "GOOD"); v != "good-value" {
+			t.Errorf("GOOD during a stuck re-seal: %q", v)
 		}
 
 		// The operator deletes the broken secret; the job's next attempt finishes.
