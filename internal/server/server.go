@@ -175,6 +175,18 @@ func notFound(w http.ResponseWriter, r *http.Request) error {
 func ready(ctx context.Context, db *store.DB) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	err := readyOnce(ctx, db)
+	if err != nil && ctx.Err() == nil {
+		// Pooled connections the database closed (it restarted, or failed over) fail the one
+		// query that finds them: drop them and ask once more on a new connection, so that a
+		// node is not reported unready for connections it would discard anyway.
+		db.ResetIdleConns()
+		err = readyOnce(ctx, db)
+	}
+	return err
+}
+
+func readyOnce(ctx context.Context, db *store.DB) error {
 	if err := db.Ping(ctx); err != nil {
 		return fmt.Errorf("database unreachable: %w", err)
 	}

@@ -161,6 +161,24 @@ func unavailable(err error) bool {
 		pgconn.SafeToRetry(err) || pgconn.Timeout(err)
 }
 
+// ResetIdleConns closes the idle connections of the primary's pools (PostgreSQL), so that the
+// next query opens a new one. After the primary restarted or failed over, every idle
+// connection is dead and each fails the one query that finds it (SQLSTATE 57P01, EOF); a
+// caller that saw such a failure and wants a true answer now (the readiness probe) resets
+// them and asks again. Connections in use are not touched.
+func (db *DB) ResetIdleConns() {
+	if db.dialect != Postgres {
+		return
+	}
+	db.w.SetMaxIdleConns(0)
+	db.w.SetMaxIdleConns(db.idle)
+	db.mig.SetMaxIdleConns(0)
+	db.mig.SetMaxIdleConns(migConns)
+}
+
+// migConns is the size of the migrations' pool.
+const migConns = 2
+
 // openPostgres opens the primary's pool, the migrations' pool and the replicas' pools.
 func (db *DB) openPostgres(dsn string, opt Options) error {
 	var err error
@@ -169,10 +187,10 @@ func (db *DB) openPostgres(dsn string, opt Options) error {
 	if db.w, err = openPostgres(dsn, primary); err != nil {
 		return err
 	}
-	db.r = db.w
+	db.r, db.idle = db.w, opt.MaxOpenConns
 	// Migrations may take longer than any statement timeout: they get a small pool without one.
 	mig := primary
-	mig.maxConns, mig.statementTimeout = 2, 0
+	mig.maxConns, mig.statementTimeout = migConns, 0
 	if db.mig, err = openPostgres(dsn, mig); err != nil {
 		db.w.Close()
 		return err

@@ -53,6 +53,7 @@ type DB struct {
 	w       *sql.DB // primary: the only handle that writes
 	r       *sql.DB // read pool (the same handle as w on PostgreSQL)
 	mig     *sql.DB // PostgreSQL: the primary without statement_timeout, for migrations
+	idle    int     // PostgreSQL: the primary pool's idle connections (see ResetIdleConns)
 	rt      *router // PostgreSQL read replicas; nil when none
 	wake    jobWake // woken when a transaction that enqueued a job commits
 	commits commitHooks
