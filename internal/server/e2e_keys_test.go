@@ -1,8 +1,8 @@
 package server_test
 
-// Project key rotation end to end: a rotation under concurrent writes through two nodes, the
-// re-seal job, the retirement of the old key, and every value (current and kept versions)
-// readable afterwards. Names start with "kx".
+// Project key rotation end to end: a rotation under concurrent writes (through two nodes on
+// PostgreSQL), the re-seal job, the retirement of the old key, and every value (current and
+// kept versions) readable afterwards. Names start with "kx".
 
 import (
 	"database/sql"
@@ -30,6 +30,13 @@ type kxStatus struct {
 		Status    string     `json:"status"`
 		RetiredAt *time.Time `json:"retiredAt"`
 	} `json:"keys"`
+	Job *struct {
+		Kind      string    `json:"kind"`
+		Status    string    `json:"status"`
+		Attempts  int       `json:"attempts"`
+		LastError string    `json:"lastError"`
+		RunAt     time.Time `json:"runAt"`
+	} `json:"job"`
 }
 
 // kxTerms returns how many stored ciphertexts of the project (secrets and versions, values and
@@ -73,7 +80,12 @@ func TestE2EProjectKeyRotation(t *testing.T) {
 		t.Parallel()
 		n := servertest.Start(t, dialect)
 		admin := n.Bootstrap(t)
-		peer := n.StartPeer(t) // a second node on the same database, with its own key cache
+		// PostgreSQL: a second node on the same database, with its own key cache. SQLite is
+		// served by one process per file: there the "peer" is the same node.
+		peer := n
+		if dialect == store.Postgres {
+			peer = n.StartPeer(t)
+		}
 		p := n.NewProject(t, admin, "rotation", coffer.RoleMember)
 		db := axOpenDB(t, n)
 		keysPath := "/api/v1/workspace/" + p.ID + "/keys"
@@ -273,17 +285,23 @@ func kxValue(t *testing.T, n *servertest.Node, p *servertest.Project, key string
 // kxWaitResealed waits for the project's re-seal job to finish and returns the key status.
 func kxWaitResealed(t *testing.T, n *servertest.Node, admin *servertest.Admin, keysPath string) kxStatus {
 	t.Helper()
+	return kxWaitStatus(t, n, admin, keysPath, func(st kxStatus) bool { return !st.Resealing })
+}
+
+// kxWaitStatus polls the project's key status until done says so, for at most 60 s.
+func kxWaitStatus(t *testing.T, n *servertest.Node, admin *servertest.Admin, keysPath string, done func(kxStatus) bool) kxStatus {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var st kxStatus
 		n.MustDo(t, http.MethodGet, keysPath, admin.Token, nil).JSON(t, &st)
-		if !st.Resealing {
+		if done(st) {
 			return st
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("re-seal did not finish in 60 s: %+v", st)
+			t.Fatalf("key status did not reach the awaited state in 60 s: %+v", st)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -330,28 +348,9 @@ func TestE2EProjectKeyRotationStopsOnUnreadableRow(t *testing.T) {
 		}
 
 		n.MustDo(t, http.MethodPost, keysPath+"/rotate", admin.Token, nil)
-		var st struct {
-			Resealing bool `json:"resealing"`
-			Job       *struct {
-				Status    string `json:"status"`
-				Attempts  int    `json:"attempts"`
-				LastError string `json:"lastError"`
-			} `json:"job"`
-			Keys []struct {
-				Status string `json:"status"`
-			} `json:"keys"`
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			n.MustDo(t, http.MethodGet, keysPath, admin.Token, nil).JSON(t, &st)
-			if st.Job != nil && st.Job.LastError != "" {
-				break
-			}
-			if !st.Resealing || time.Now().After(deadline) {
-				t.Fatalf("re-seal over an unreadable row: %+v", st)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		st := kxWaitStatus(t, n, admin, keysPath, func(st kxStatus) bool {
+			return !st.Resealing || st.Job != nil && st.Job.LastError != ""
+		})
 		if !st.Resealing || len(st.Keys) != 2 || st.Keys[0].Status != "resealing" {
 			t.Fatalf("the old key must stay live while a row is unreadable: %+v", st)
 		}
@@ -383,28 +382,9 @@ func TestE2EProjectKeyRetireDelay(t *testing.T) {
 	n.MustDo(t, http.MethodPost, "/api/v4/secrets/A", p.Token, map[string]any{"projectId": p.ID, "environment": "dev", "secretPath": "/", "secretValue": "a"})
 	rotated := time.Now()
 	n.MustDo(t, http.MethodPost, keysPath+"/rotate", admin.Token, nil)
-	var st struct {
-		Resealing   bool `json:"resealing"`
-		PendingRows int  `json:"pendingRows"`
-		Job         *struct {
-			Kind  string    `json:"kind"`
-			RunAt time.Time `json:"runAt"`
-		} `json:"job"`
-		Keys []struct {
-			Status string `json:"status"`
-		} `json:"keys"`
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n.MustDo(t, http.MethodGet, keysPath, admin.Token, nil).JSON(t, &st)
-		if st.Job != nil && st.Job.Kind == "project.key_retire" {
-			break
-		}
-		if !st.Resealing || time.Now().After(deadline) {
-			t.Fatalf("no retirement job after the re-seal: %+v", st)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	st := kxWaitStatus(t, n, admin, keysPath, func(st kxStatus) bool {
+		return !st.Resealing || st.Job != nil && st.Job.Kind == "project.key_retire"
+	})
 	if !st.Resealing || st.PendingRows != 0 || st.Keys[0].Status != "resealing" || st.Job.RunAt.Before(rotated.Add(1500*time.Millisecond)) {
 		t.Fatalf("waiting to retire: %+v (job %+v)", st, st.Job)
 	}
