@@ -123,7 +123,10 @@ func requestFrom(ctx context.Context) Request {
 
 // fill completes an event from the request context: id, time, actor (unless the caller named
 // one), client address, user agent, request id and outcome.
-func (l *Log) fill(ctx context.Context, ev *coffer.AuditEvent) {
+// fill completes an event from the request. r looks up the actor's name: the transaction of a
+// change (Record), so that no second connection is taken while it holds its locks, or the
+// database (nil).
+func (l *Log) fill(ctx context.Context, r nameReader, ev *coffer.AuditEvent) {
 	if ev.ID == "" {
 		ev.ID = store.NewID()
 	}
@@ -142,7 +145,7 @@ func (l *Log) fill(ctx context.Context, ev *coffer.AuditEvent) {
 		ev.OrgID = a.OrgID
 	}
 	if ev.ActorName == "" && ev.ActorID != "" {
-		ev.ActorName = l.names.lookup(ctx, ev.ActorType, ev.ActorID)
+		ev.ActorName = l.names.lookup(ctx, r, ev.ActorType, ev.ActorID)
 	}
 	ip, ua := req.IP, req.UserAgent
 	if a != nil {
@@ -182,9 +185,13 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, evs ...coffer.AuditEvent
 	if l == nil || len(evs) == 0 {
 		return nil
 	}
+	var r nameReader // the transaction's own connection, when there is one
+	if tx != nil {
+		r = tx
+	}
 	ptrs := make([]*coffer.AuditEvent, len(evs))
 	for i := range evs {
-		l.fill(ctx, &evs[i])
+		l.fill(ctx, r, &evs[i])
 		ptrs[i] = &evs[i]
 	}
 	return l.append(ctx, tx, ptrs)
@@ -238,7 +245,16 @@ type cachedName struct {
 
 const nameTTL = 5 * time.Minute
 
-func (n *names) lookup(ctx context.Context, typ, id string) string {
+// nameReader is what a name lookup reads: a *store.DB or a *store.Tx.
+type nameReader interface {
+	FindUserByID(ctx context.Context, id string) (*coffer.User, error)
+	FindIdentity(ctx context.Context, id string) (*coffer.Identity, error)
+}
+
+func (n *names) lookup(ctx context.Context, r nameReader, typ, id string) string {
+	if r == nil {
+		r = n.db
+	}
 	k := typ + "\x00" + id
 	if v, ok := n.m.Load(k); ok && time.Now().Before(v.(cachedName).expires) {
 		return v.(cachedName).name
@@ -246,11 +262,11 @@ func (n *names) lookup(ctx context.Context, typ, id string) string {
 	var name string
 	switch typ {
 	case coffer.AuditActorUser:
-		if u, err := n.db.FindUserByID(ctx, id); err == nil {
+		if u, err := r.FindUserByID(ctx, id); err == nil {
 			name = u.Email
 		}
 	case coffer.AuditActorIdentity:
-		if i, err := n.db.FindIdentity(ctx, id); err == nil {
+		if i, err := r.FindIdentity(ctx, id); err == nil {
 			name = i.Name
 		}
 	}

@@ -29,7 +29,7 @@ func (l *Log) Enqueue(ctx context.Context, ev coffer.AuditEvent) error {
 	if l == nil {
 		return nil
 	}
-	l.fill(ctx, &ev)
+	l.fill(ctx, nil, &ev)
 	err := l.send(ctx, item{ev: &ev})
 	if err != nil {
 		l.opt.Log.ErrorContext(ctx, "audit: event not recorded", "action", ev.Action, "request_id", ev.RequestID, "err", err)

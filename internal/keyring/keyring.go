@@ -255,6 +255,16 @@ func (k *Keyring) Forget(projectID string) {
 	k.gen++
 }
 
+type storeKey struct{}
+
+// WithStore returns a context under which the keyring reads project keys it has not cached
+// from ks instead of its own store. A write transaction passes itself: a load inside it then
+// takes no second connection from a pool that the transactions waiting behind its locks may
+// all hold.
+func WithStore(ctx context.Context, ks KeyStore) context.Context {
+	return context.WithValue(ctx, storeKey{}, ks)
+}
+
 // Term returns the key term recorded in a ciphertext, or an error (wrapping
 // ErrDecrypt) if it is not a keyring ciphertext.
 func Term(ciphertext []byte) (uint32, error) {
@@ -298,9 +308,13 @@ func (k *Keyring) load(ctx context.Context, projectID string) (*projectKeys, err
 	k.mu.RUnlock()
 
 	var stored []WrappedKey
-	if k.store != nil {
+	ks := k.store
+	if tx, ok := ctx.Value(storeKey{}).(KeyStore); ok {
+		ks = tx
+	}
+	if ks != nil {
 		var err error
-		if stored, err = k.store.ProjectKeys(ctx, projectID); err != nil {
+		if stored, err = ks.ProjectKeys(ctx, projectID); err != nil {
 			return nil, fmt.Errorf("keyring: load keys of project %q: %w", projectID, err)
 		}
 	}

@@ -277,6 +277,7 @@ func (s *Service) resealBatch(ctx context.Context, projectID string, versions bo
 		if err != nil {
 			return err
 		}
+		ctx := keyring.WithStore(ctx, tx) // keys loaded under the lock come through tx: no second connection
 		rows, err := tx.StaleCiphertexts(ctx, projectID, term, versions, after, resealBatch)
 		if err != nil {
 			return err

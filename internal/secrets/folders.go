@@ -41,7 +41,7 @@ func (s *Service) CreateFolder(ctx context.Context, sc Scope, name string) (*cof
 		return nil, err
 	}
 	var out *coffer.Folder
-	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, _ uint32) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(ctx context.Context, tx *store.Tx, _ uint32) error {
 		parent, err := tx.FindFolderByPath(ctx, l.env.ID, "/")
 		if err != nil {
 			return err
@@ -97,7 +97,7 @@ func (s *Service) RenameFolder(ctx context.Context, sc Scope, idOrName, newName 
 		return nil, err
 	}
 	var out *coffer.Folder
-	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, _ uint32) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(ctx context.Context, tx *store.Tx, _ uint32) error {
 		f, err := findChild(ctx, tx, l, idOrName)
 		if err != nil {
 			return err
@@ -133,7 +133,7 @@ func (s *Service) DeleteFolder(ctx context.Context, sc Scope, idOrName string) (
 		return nil, err
 	}
 	var out *coffer.Folder
-	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, _ uint32) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(ctx context.Context, tx *store.Tx, _ uint32) error {
 		f, err := findChild(ctx, tx, l, idOrName)
 		if err != nil {
 			return err

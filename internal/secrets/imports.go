@@ -92,7 +92,7 @@ func (s *Service) CreateImport(ctx context.Context, sc Scope, src ImportSource) 
 		return nil, err
 	}
 	var out *coffer.SecretImport
-	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, _ uint32) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(ctx context.Context, tx *store.Tx, _ uint32) error {
 		dst, err := l.folder(ctx, tx)
 		if err != nil {
 			return err
@@ -142,7 +142,7 @@ func (s *Service) UpdateImport(ctx context.Context, sc Scope, id string, upd Imp
 		return nil, err
 	}
 	var out *coffer.SecretImport
-	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, _ uint32) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(ctx context.Context, tx *store.Tx, _ uint32) error {
 		dst, imps, idx, err := s.findImport(ctx, tx, l, id)
 		if err != nil {
 			return err
@@ -228,7 +228,7 @@ func (s *Service) DeleteImport(ctx context.Context, sc Scope, id string) (*coffe
 		return nil, err
 	}
 	var out *coffer.SecretImport
-	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, _ uint32) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(ctx context.Context, tx *store.Tx, _ uint32) error {
 		_, imps, idx, err := s.findImport(ctx, tx, l, id)
 		if err != nil {
 			return err

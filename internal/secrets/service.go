@@ -109,13 +109,17 @@ func findFolder(ctx context.Context, r reader, env coffer.Environment, path stri
 // then folders, secrets and tags. That order, which the key rotation and the re-seal job keep
 // too (project first), leaves no cycle for a deadlock; writes of one project were serialized
 // on that row already by the revision triggers, so taking it first costs nothing.
-func (s *Service) inProjectTx(ctx context.Context, projectID string, fn func(tx *store.Tx, term uint32) error) error {
+//
+// fn gets a context under which the keyring loads keys through tx (keyring.WithStore): while
+// it holds the project's lock, nothing in it may wait for a second connection from a pool the
+// writers queued behind that lock can hold entirely.
+func (s *Service) inProjectTx(ctx context.Context, projectID string, fn func(ctx context.Context, tx *store.Tx, term uint32) error) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		term, err := tx.LockKeyTerm(ctx, projectID)
 		if err != nil {
 			return err
 		}
-		return fn(tx, term)
+		return fn(keyring.WithStore(ctx, tx), tx, term)
 	})
 }
 

@@ -92,7 +92,7 @@ func (s *Service) CreateTag(ctx context.Context, projectID string, in TagInput) 
 	if err := in.apply(t); err != nil {
 		return nil, err
 	}
-	err := s.inProjectTx(ctx, projectID, func(tx *store.Tx, _ uint32) error {
+	err := s.inProjectTx(ctx, projectID, func(ctx context.Context, tx *store.Tx, _ uint32) error {
 		if _, err := tx.FindTagBySlug(ctx, projectID, t.Slug); err == nil {
 			return coffer.Errorf(coffer.ECONFLICT, "Tag with slug '%s' already exists", t.Slug)
 		}
@@ -110,7 +110,7 @@ func (s *Service) UpdateTag(ctx context.Context, projectID, id string, in TagInp
 		return nil, err
 	}
 	var t *coffer.Tag
-	err := s.inProjectTx(ctx, projectID, func(tx *store.Tx, _ uint32) error {
+	err := s.inProjectTx(ctx, projectID, func(ctx context.Context, tx *store.Tx, _ uint32) error {
 		var err error
 		if t, err = tx.FindTag(ctx, projectID, id); coffer.ErrorCode(err) == coffer.ENOTFOUND {
 			return coffer.Errorf(coffer.ENOTFOUND, "Tag '%s' doesn't exist", id)
@@ -141,7 +141,7 @@ func (s *Service) DeleteTag(ctx context.Context, projectID, id string) (*coffer.
 		return nil, err
 	}
 	var t *coffer.Tag
-	err := s.inProjectTx(ctx, projectID, func(tx *store.Tx, _ uint32) error {
+	err := s.inProjectTx(ctx, projectID, func(ctx context.Context, tx *store.Tx, _ uint32) error {
 		var err error
 		if t, err = tx.FindTag(ctx, projectID, id); coffer.ErrorCode(err) == coffer.ENOTFOUND {
 			return coffer.Errorf(coffer.ENOTFOUND, "Tag '%s' doesn't exist", id)

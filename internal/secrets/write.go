@@ -108,7 +108,7 @@ type batch struct {
 // write resolves the scope, checks the changes and runs fn in one transaction, then checks that
 // every reference in the values written resolves. Nothing is written unless all of it is.
 func (s *Service) write(ctx context.Context, sc Scope, action authz.Action, changes []Change, needValue bool,
-	fn func(b *batch) ([]*coffer.Secret, error)) ([]*coffer.Secret, error) {
+	fn func(ctx context.Context, b *batch) ([]*coffer.Secret, error)) ([]*coffer.Secret, error) {
 	if len(changes) == 0 {
 		return nil, coffer.Errorf(coffer.EVALIDATION, "secrets: at least one secret is required")
 	}
@@ -144,13 +144,13 @@ func (s *Service) write(ctx context.Context, sc Scope, action authz.Action, chan
 		}
 	}
 	var out []*coffer.Secret
-	err = s.inProjectTx(ctx, l.grant.Project.ID, func(tx *store.Tx, term uint32) error {
+	err = s.inProjectTx(ctx, l.grant.Project.ID, func(ctx context.Context, tx *store.Tx, term uint32) error {
 		folder, err := l.folder(ctx, tx)
 		if err != nil {
 			return err
 		}
 		b := &batch{s: s, tx: tx, l: l, folder: folder, actor: l.grant.Actor, term: term}
-		if out, err = fn(b); err != nil {
+		if out, err = fn(ctx, b); err != nil {
 			return err
 		}
 		if err := b.checkReferences(ctx); err != nil {
@@ -309,7 +309,7 @@ func (b *batch) checkReferences(ctx context.Context) error {
 
 // Create creates secrets in one folder, all or none. A key that exists fails the request.
 func (s *Service) Create(ctx context.Context, sc Scope, changes []Change) ([]*coffer.Secret, error) {
-	return s.write(ctx, sc, authz.Create, changes, true, func(b *batch) ([]*coffer.Secret, error) {
+	return s.write(ctx, sc, authz.Create, changes, true, func(ctx context.Context, b *batch) ([]*coffer.Secret, error) {
 		cur, err := b.existing(ctx)
 		if err != nil {
 			return nil, err
@@ -346,7 +346,7 @@ func (s *Service) Update(ctx context.Context, sc Scope, mode UpdateMode, changes
 	// A concurrent update of the same secret fails the version check; the whole batch is then
 	// retried on fresh state, a bounded number of times.
 	for attempt := 0; attempt < 3; attempt++ {
-		out, err = s.write(ctx, sc, authz.Edit, changes, false, func(b *batch) ([]*coffer.Secret, error) {
+		out, err = s.write(ctx, sc, authz.Edit, changes, false, func(ctx context.Context, b *batch) ([]*coffer.Secret, error) {
 			return b.updateAll(ctx, mode, changes)
 		})
 		if !errors.Is(err, store.ErrStale) {
@@ -411,7 +411,7 @@ func (b *batch) updateAll(ctx context.Context, mode UpdateMode, changes []Change
 
 // Delete deletes secrets of one folder, all or none, and returns them as they were.
 func (s *Service) Delete(ctx context.Context, sc Scope, changes []Change) ([]*coffer.Secret, error) {
-	return s.write(ctx, sc, authz.Delete, changes, false, func(b *batch) ([]*coffer.Secret, error) {
+	return s.write(ctx, sc, authz.Delete, changes, false, func(ctx context.Context, b *batch) ([]*coffer.Secret, error) {
 		cur, err := b.existing(ctx)
 		if err != nil {
 			return nil, err

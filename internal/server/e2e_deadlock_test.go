@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/config"
+	"github.com/cofferhq/coffer/internal/servertest"
 	"github.com/cofferhq/coffer/internal/store"
 )
 
@@ -208,4 +211,48 @@ func TestE2EDxTreeWritesDoNotDeadlock(t *testing.T) {
 	}
 	// The project still takes writes.
 	p.put(t, "dev", "/", "DX_AFTER", "after")
+}
+
+// A write holds the project's lock while it loads the project's keys and names its actor for
+// the audit log; if those reads took a second connection, writers queued behind the lock
+// could hold every connection of the pool and wait for each other until a statement timeout.
+// With a pool of 2, on a node that has not loaded the project's keys yet, concurrent writes
+// must all succeed.
+func TestE2EDxWritesOnASmallPool(t *testing.T) {
+	t.Parallel()
+	small := func(c *config.Config) { c.DatabaseMaxConns, c.DatabaseStatementTimeout = 2, 5*time.Second }
+	n := servertest.StartWith(t, store.Postgres, small)
+	admin := n.Bootstrap(t)
+	p := n.NewProject(t, admin, "small-pool", coffer.RoleMember)
+	fresh := n.StartPeer(t) // the same settings; its keyring and name cache are empty
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 4 {
+				body, _ := json.Marshal(map[string]any{"projectId": p.ID, "environment": "dev", "secretPath": "/", "secretValue": "v"})
+				req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v4/secrets/SMALL_%d_%d", fresh.URL, w, i), bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+p.Token)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					errs <- fmt.Sprintf("writer %d write %d: %d %s", w, i, res.StatusCode, b)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
